@@ -1,0 +1,103 @@
+"""JSON-LD processing with contexts served from local files only.
+
+Why: a remote context fetch at run time makes a connector fail when w3id.org is slow or down
+(eclipse-edc/Connector #3687). Every context battrace understands is shipped in ``contexts/``;
+an unknown remote context is an input error, never a network call.
+
+Pitfalls this module exists for (research/dataspace-protocol.md §6):
+* The DSP 2025-1 context is ``@protected``: the Catena-X policy context must come *before* it in an
+  ``@context`` array, never after.
+* ``@vocab``-typed values that are not defined terms (``format: "HttpData-PULL"``) become relative IRIs;
+  expand with ``base=None`` so they stay as written.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pyld import jsonld  # type: ignore[import-untyped]
+
+from battrace.errors import InvalidInput
+
+DSP_CONTEXT = "https://w3id.org/dspace/2025/1/context.jsonld"
+DSP_ODRL_PROFILE = "https://w3id.org/dspace/2025/1/odrl-profile.jsonld"
+CX_POLICY_CONTEXT = "https://w3id.org/catenax/2025/9/policy/context.jsonld"
+CX_ODRL = "https://w3id.org/catenax/2025/9/policy/odrl.jsonld"
+TX_AUTH_CONTEXT = "https://w3id.org/tractusx/auth/v1.0.0"
+EDC_DSPACE_CONTEXT = "https://w3id.org/edc/dspace/v0.0.1"
+EDC_MANAGEMENT_CONTEXT = "https://w3id.org/edc/connector/management/v0.0.1"
+
+EDC_NS = "https://w3id.org/edc/v0.0.1/ns/"
+DSPACE_NS = "https://w3id.org/dspace/2025/1/"
+ODRL_NS = "http://www.w3.org/ns/odrl/2/"
+CX_POLICY_NS = "https://w3id.org/catenax/2025/9/policy/"
+TX_AUTH_NS = "https://w3id.org/tractusx/auth/"
+DCAT_NS = "http://www.w3.org/ns/dcat#"
+DCT_NS = "http://purl.org/dc/terms/"
+
+_LOCAL_FILES: dict[str, str] = {
+    DSP_CONTEXT: "dspace-2025-1.jsonld",
+    DSP_ODRL_PROFILE: "odrl-profile-2025-1.jsonld",
+    CX_POLICY_CONTEXT: "catenax-policy-2025-9.jsonld",
+    CX_ODRL: "odrl-profile-2025-1.jsonld",
+    # Tractus-X and EDC publish these names but no stable document; ours define the same prefixes.
+    TX_AUTH_CONTEXT: "battrace-tractusx-auth.jsonld",
+    EDC_DSPACE_CONTEXT: "battrace-edc-management.jsonld",
+    EDC_MANAGEMENT_CONTEXT: "battrace-edc-management.jsonld",
+}
+
+
+@cache
+def _context_document(filename: str) -> dict[str, Any]:
+    text = resources.files("battrace.jsonld").joinpath("contexts", filename).read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def known_contexts() -> tuple[str, ...]:
+    return tuple(_LOCAL_FILES)
+
+
+def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """PyLD document loader that serves only the shipped contexts."""
+    filename = _LOCAL_FILES.get(url.rstrip("#"))
+    if filename is None:
+        raise jsonld.JsonLdError(
+            f"remote context {url!r} is not available offline", "jsonld.LoadDocumentError",
+            code="loading remote context failed",
+        )
+    # PyLD mutates what it is given; hand out a copy of the cached document.
+    return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(_context_document(filename))}
+
+
+def expand(document: dict[str, Any] | list[Any]) -> list[dict[str, Any]]:
+    """Expand with local contexts only; a JSON-LD error becomes an InvalidInput (a 400 at the edge)."""
+    try:
+        expanded: list[dict[str, Any]] = jsonld.expand(
+            document, {"documentLoader": document_loader, "base": None}
+        )
+    except jsonld.JsonLdError as error:
+        raise InvalidInput(f"JSON-LD expansion failed: {_root_cause(error)}") from error
+    return expanded
+
+
+def compact(document: dict[str, Any] | list[Any], context: list[Any] | dict[str, Any] | str) -> dict[str, Any]:
+    try:
+        compacted: dict[str, Any] = jsonld.compact(
+            document, context, {"documentLoader": document_loader, "base": None}
+        )
+    except jsonld.JsonLdError as error:
+        raise InvalidInput(f"JSON-LD compaction failed: {_root_cause(error)}") from error
+    return compacted
+
+
+def _root_cause(error: Exception) -> str:
+    cause: BaseException = error
+    while isinstance(cause, jsonld.JsonLdError) and getattr(cause, "cause", None) is not None:
+        cause = cause.cause
+    message = getattr(cause, "message", None) or str(cause)
+    return str(message).splitlines()[0][:300]
