@@ -1,0 +1,1 @@
+"""Alembic migrations of the battrace store, run programmatically by `Store.migrate()`."""

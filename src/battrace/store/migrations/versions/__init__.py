@@ -1,0 +1,1 @@
+"""Numbered migrations; never edit a released one, add the next."""

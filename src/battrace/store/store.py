@@ -1,0 +1,80 @@
+"""The store: one SQLAlchemy engine, transactions that speak records, and programmatic Alembic migrations.
+
+SQLite (a file in the node's data dir) by default, PostgreSQL by URL; the same code and migrations for both.
+Connector services persist each state change in the same transaction as the outbox message announcing it,
+so a node killed with `kill -9` resumes every in-flight process from the database alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.orm import Session
+
+from battrace.store._engine import READ_ONLY, make_engine
+from battrace.store.tx import Tx
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+# Arbitrary constant: serialises concurrent `migrate()` calls from several processes on PostgreSQL.
+_MIGRATION_LOCK_ID = 0x6261747472616365  # "battrace"
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self._engine = make_engine(url)
+        self._read_engine = self._engine.execution_options(**{READ_ONLY: True})
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path) -> Store:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(f"sqlite:///{(data_dir / 'battrace.db').resolve()}")
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (alembic upgrade head); a no-op when already there."""
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        with self._engine.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})")
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """A write transaction: committed when the block ends normally, rolled back on any exception."""
+        with Session(self._engine) as session, session.begin():
+            yield Tx(session)
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """A read-only transaction; it is always rolled back (PostgreSQL also refuses writes in it)."""
+        with Session(self._read_engine) as session:
+            session.begin()
+            try:
+                yield Tx(session)
+            finally:
+                session.rollback()
+
+    def dispose(self) -> None:
+        self._engine.dispose()
+
+
+class DbReplayGuard:
+    """The identity layer's ReplayGuard, backed by the store: replays are caught across restarts."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def check_and_record(self, issuer: str, jti: str, expires_at: datetime) -> bool:
+        """True the first time (issuer, jti) is seen, False for a replay."""
+        with self._store.transaction() as tx:
+            return tx.record_jti(issuer, jti, expires_at)
