@@ -164,6 +164,8 @@ def _bearer(header: str | None) -> str:
     if header is None or not header.strip():
         raise Unauthenticated("missing Authorization header")
     value = header.strip()
+    if value.lower() == "bearer":
+        raise Unauthenticated("Authorization header carries no token")
     scheme, _, rest = value.partition(" ")
     # DSP 2025-1 leaves the scheme open; DCP says "Bearer", EDC sends the bare token: accept both
     if rest and scheme.lower() == "bearer":
