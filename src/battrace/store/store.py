@@ -16,6 +16,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.orm import Session
 
+from battrace.clock import Clock
 from battrace.store._engine import READ_ONLY, make_engine
 from battrace.store.tx import Tx
 
@@ -71,10 +72,13 @@ class Store:
 class DbReplayGuard:
     """The identity layer's ReplayGuard, backed by the store: replays are caught across restarts."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, clock: Clock | None = None) -> None:
+        # With a clock, an entry whose expiry has passed no longer blocks (matching MemoryReplayGuard).
         self._store = store
+        self._clock = clock
 
     def check_and_record(self, issuer: str, jti: str, expires_at: datetime) -> bool:
-        """True the first time (issuer, jti) is seen, False for a replay."""
+        """True the first time (issuer, jti) is seen, False for a replay (own short transaction)."""
+        now = None if self._clock is None else self._clock()
         with self._store.transaction() as tx:
-            return tx.record_jti(issuer, jti, expires_at)
+            return tx.record_jti(issuer, jti, expires_at, now)

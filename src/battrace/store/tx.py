@@ -354,7 +354,14 @@ class Tx:
         record = InboxRecord(key=key, status=status, response=response, created_at=now)
         self._insert(InboxRow, record, f"response for message {key!r}")
 
-    def record_jti(self, issuer: str, jti: str, expires_at: datetime) -> bool:
+    def record_jti(self, issuer: str, jti: str, expires_at: datetime, now: datetime | None = None) -> bool:
+        """False if (issuer, jti) is already recorded. With `now`, an expired record no longer counts."""
+        if now is not None:
+            self._rows(
+                delete(SeenJtiRow).where(
+                    SeenJtiRow.issuer == issuer, SeenJtiRow.jti == jti, SeenJtiRow.expires_at <= now
+                )
+            )
         try:
             with self._unique("jti"):
                 self._s.execute(insert(SeenJtiRow).values(issuer=issuer, jti=jti, expires_at=expires_at))
