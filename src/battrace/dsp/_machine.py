@@ -33,10 +33,10 @@ def step(table: Table[S, E], current: S | None, event: E, sender: Role, spec: st
 def _rule(table: Table[S, E], current: S | None, event: E, sender: Role) -> str:
     if current is not None and is_terminal(current):
         return f"{current.value} is terminal; no message is allowed after a terminal state"
+    if not any((event, sender) in r for r in table.values()):
+        return f"the {sender.value.lower()} never sends {event.value}"
     row = table.get(current, {})
     if (event, sender.other) in row:
         return f"only the {sender.other.value.lower()} sends {event.value} here"
-    if not any((event, sender) in r for r in table.values()):
-        return f"the {sender.value.lower()} never sends {event.value}"
     allowed = ", ".join(f"{e.value} by {r.value.lower()}" for e, r in row) or "nothing"
     return f"allowed here: {allowed}"
