@@ -48,6 +48,8 @@ _LOCAL_FILES: dict[str, str] = {
     TX_AUTH_CONTEXT: "battrace-tractusx-auth.jsonld",
     EDC_DSPACE_CONTEXT: "battrace-edc-management.jsonld",
     EDC_MANAGEMENT_CONTEXT: "battrace-edc-management.jsonld",
+    # battrace's own policy operands (battrace.policy.operands.BATTRACE_POLICY_CONTEXT).
+    "https://w3id.org/battrace/policy/v1/context.jsonld": "battrace-policy.jsonld",
 }
 
 
