@@ -61,7 +61,7 @@ class Store:
         with Session(self._read_engine) as session:
             session.begin()
             try:
-                yield Tx(session)
+                yield Tx(session, read_only=True)
             finally:
                 session.rollback()
 

@@ -75,8 +75,14 @@ def _contract_definition(row: ContractDefinitionRow) -> ContractDefinition:
 class Tx:
     """Record-level operations inside one transaction. Not thread-safe: one Tx per thread."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, read_only: bool = False) -> None:
         self._s = session
+        self._read_only = read_only
+
+    def _locked(self, stmt: Select[Any], for_update: bool) -> Select[Any]:
+        # A row lock guards a later write; a read-only transaction has none (and PostgreSQL refuses
+        # SELECT ... FOR UPDATE in one). SQLite ignores FOR UPDATE: BEGIN IMMEDIATE serialises writers.
+        return stmt.with_for_update() if for_update and not self._read_only else stmt
 
     # -- plumbing -------------------------------------------------------------------------------------------
 
@@ -177,7 +183,7 @@ class Tx:
         self, row_cls: ProcessRow, cls: type[Process], key: str, for_update: bool
     ) -> Process | None:
         stmt = select(row_cls).where(row_cls.id == key)
-        row = self._one(stmt.with_for_update() if for_update else stmt)
+        row = self._one(self._locked(stmt, for_update))
         return None if row is None else _record(cls, row)
 
     def _find_process(
@@ -196,7 +202,7 @@ class Tx:
             stmt = stmt.where(row_cls.consumer_pid == consumer_pid)
         if provider_pid is not None:
             stmt = stmt.where(row_cls.provider_pid == provider_pid)
-        row = self._one(stmt.with_for_update() if for_update else stmt)
+        row = self._one(self._locked(stmt, for_update))
         return None if row is None else _record(cls, row)
 
     def _update_process(self, row_cls: ProcessRow, record: Process, kind: str) -> Process:
