@@ -22,7 +22,7 @@ _label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True)
 hosts = st.lists(_label, min_size=1, max_size=4).map(".".join)
 ports = st.none() | st.integers(min_value=1, max_value=65535)
 segments = st.text(
-    st.characters(codec="utf-8", exclude_characters="/?#", exclude_categories=("Cs",)),
+    st.characters(codec="utf-8", exclude_characters="/?#"),  # utf-8 already excludes surrogates
     min_size=1,
     max_size=12,
 ).filter(lambda s: s not in (".", ".."))

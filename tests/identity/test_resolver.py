@@ -107,7 +107,7 @@ def test_cached_document_is_read_only_and_a_private_copy(fetcher: CountingFetche
     document = resolver.resolve(CALLER)
     with pytest.raises(TypeError):
         document["id"] = "did:web:x"  # type: ignore[index]
-    fetcher.documents[did_web_document_url(CALLER)]["verificationMethod"].clear()  # type: ignore[attr-defined]
+    fetcher.documents[did_web_document_url(CALLER)]["verificationMethod"].clear()
     assert resolver.resolve(CALLER)["verificationMethod"]
 
 
