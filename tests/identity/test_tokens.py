@@ -178,6 +178,20 @@ def test_hs256_forged_with_the_public_key_as_secret_is_refused(world: World) -> 
             world.verifier.verify(token)
 
 
+@pytest.mark.parametrize("typ", ["vp+jwt", "vc+jwt", "at+jwt", 1])
+def test_token_explicitly_typed_as_something_else_is_refused(world: World, typ: Any) -> None:
+    header, claims = _claims(world)
+    token = ed25519_jws({**header, "typ": typ}, claims, world.caller_keys.private_key)
+    with pytest.raises(Unauthenticated, match="is not JWT"):
+        world.verifier.verify(token)
+
+
+def test_token_without_typ_is_accepted(world: World) -> None:
+    header, claims = _claims(world)
+    del header["typ"]
+    assert world.verifier.verify(ed25519_jws(header, claims, world.caller_keys.private_key)).did == CALLER
+
+
 def test_kid_of_another_did_is_refused_even_when_validly_signed(world: World) -> None:
     other_did, other_keys = "did:web:attacker.example", NodeKeys.generate()
     world.fetcher.publish(other_did, other_keys)

@@ -111,10 +111,11 @@ class TokenVerifier:
     def _check_times(self, claims: Mapping[str, Any]) -> datetime:
         now = _epoch_float(self._clock())
         leeway = self._leeway.total_seconds()
-        exp = _numeric(claims, "exp", required=True)
+        exp = _numeric(claims, "exp")
+        if exp is None:
+            raise Unauthenticated("token has no exp")
         nbf = _numeric(claims, "nbf")
         iat = _numeric(claims, "iat")
-        assert exp is not None
         if exp + leeway < now:
             raise Unauthenticated("token expired")
         if nbf is not None and nbf - leeway > now:
@@ -188,6 +189,10 @@ def _parse(token: str) -> _Unverified:
     # RFC 8725 §3.1: never let the token choose its algorithm family ("none", HS256 keyed with the public key)
     if alg not in ACCEPTED_ALGORITHMS:
         raise Unauthenticated(f"algorithm {alg!r} not accepted, only EdDSA")
+    typ = header.get("typ", "JWT")
+    # RFC 8725 §3.11 explicit typing: a VP-JWT or VC-JWT signed by the same key is not an ID token
+    if not isinstance(typ, str) or typ.upper() != "JWT":
+        raise Unauthenticated(f"token type {typ!r} is not JWT")
     return _Unverified(compact, header, claims)
 
 
@@ -221,11 +226,9 @@ def _check_jti(claims: Mapping[str, Any]) -> str:
     return jti
 
 
-def _numeric(claims: Mapping[str, Any], name: str, *, required: bool = False) -> float | None:
+def _numeric(claims: Mapping[str, Any], name: str) -> float | None:
     value = claims.get(name)
     if value is None:
-        if required:
-            raise Unauthenticated(f"token has no {name}")
         return None
     # RFC 7519 §2 NumericDate; bool is an int in Python and must not pass
     if isinstance(value, bool) or not isinstance(value, int | float):
