@@ -22,7 +22,7 @@ _label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True)
 hosts = st.lists(_label, min_size=1, max_size=4).map(".".join)
 ports = st.none() | st.integers(min_value=1, max_value=65535)
 segments = st.text(
-    st.characters(codec="utf-8", exclude_characters="/?#"),  # utf-8 already excludes surrogates
+    st.characters(codec="utf-8", exclude_characters="/:?#"),  # utf-8 already excludes surrogates
     min_size=1,
     max_size=12,
 ).filter(lambda s: s not in (".", ".."))
@@ -38,6 +38,10 @@ def test_port_colon_is_percent_encoded() -> None:
 
 def test_path_segments_are_joined_with_colons() -> None:
     assert did_web("example.com", path="/user/alice/") == "did:web:example.com:user:alice"
+
+
+def test_path_may_already_be_colon_joined() -> None:
+    assert did_web("example.com", 443, "user:alice") == "did:web:example.com%3A443:user:alice"
 
 
 def test_host_is_lowercased() -> None:

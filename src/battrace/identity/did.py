@@ -60,8 +60,11 @@ class DidWeb:
 
 
 def did_web(host: str, port: int | None = None, path: str | None = None) -> str:
-    """did:web for ``host[:port][/path]``: ``did:web:127.0.0.1%3A8101``, ``did:web:example.com:a:b``."""
-    segments = tuple(s for s in (path or "").split("/") if s)
+    """did:web for ``host[:port][/path]``: ``did:web:127.0.0.1%3A8101``, ``did:web:example.com:a:b``.
+
+    ``path`` may be given URL-style (``a/b``) or already colon-joined (``a:b``); both mean the segments a, b.
+    """
+    segments = tuple(s for s in re.split(r"[/:]", path or "") if s)
     for segment in segments:
         _check_segment(segment)
     if port is not None:
