@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -318,3 +319,28 @@ def test_verified_claims_are_read_only(world: World) -> None:
     caller = world.verifier.verify(world.token())
     with pytest.raises(TypeError):
         caller.claims["iss"] = "did:web:x"  # type: ignore[index]
+
+
+# --- concurrency (the HTTP server verifies from worker threads) ---------------------------------------------
+
+
+def test_one_token_presented_concurrently_is_accepted_exactly_once(world: World) -> None:
+    token = world.token()
+    barrier = threading.Barrier(12)
+    outcomes: list[str] = []
+
+    def present() -> None:
+        barrier.wait()
+        try:
+            world.verifier.verify(token)
+            outcomes.append("ok")
+        except Unauthenticated as error:
+            outcomes.append(error.detail)
+
+    threads = [threading.Thread(target=present) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("ok") == 1
+    assert all("replay" in o for o in outcomes if o != "ok")
