@@ -1,4 +1,4 @@
-"""DSP 2025-1 Contract Negotiation state machine: every edge of the table, its complement, the TCK negatives."""
+"""DSP 2025-1 Contract Negotiation state machine: every table edge, its complement, the TCK negatives."""
 
 from __future__ import annotations
 
@@ -44,7 +44,9 @@ def test_table_has_exactly_the_edges_of_the_spec_diagram() -> None:
     assert table == EXPECTED_EDGES
 
 
-@pytest.mark.parametrize(("edge", "target"), list(EXPECTED_EDGES.items()), ids=[_id(k) for k in EXPECTED_EDGES])
+@pytest.mark.parametrize(
+    ("edge", "target"), list(EXPECTED_EDGES.items()), ids=[_id(k) for k in EXPECTED_EDGES]
+)
 def test_allowed_transition_reaches_the_diagram_state(
     edge: tuple[NegotiationState | None, NegotiationEvent, Role], target: NegotiationState
 ) -> None:
@@ -79,16 +81,22 @@ def test_provider_never_sends_accepted(state: NegotiationState | None) -> None:
 def test_role_rule_is_named_in_the_error_detail() -> None:
     with pytest.raises(InvalidTransition, match="the consumer never sends FINALIZED"):
         next_negotiation_state(S.VERIFIED, E.FINALIZE, C)
-    with pytest.raises(InvalidTransition, match="the provider never sends ContractAgreementVerificationMessage"):
+    with pytest.raises(
+        InvalidTransition, match="the provider never sends ContractAgreementVerificationMessage"
+    ):
         next_negotiation_state(S.AGREED, E.VERIFY, P)
     # DSP diagram: in AGREED only the consumer may terminate (it has not verified yet).
-    with pytest.raises(InvalidTransition, match="only the consumer sends ContractNegotiationTerminationMessage"):
+    with pytest.raises(
+        InvalidTransition, match="only the consumer sends ContractNegotiationTerminationMessage"
+    ):
         next_negotiation_state(S.AGREED, E.TERMINATE, P)
     with pytest.raises(InvalidTransition, match="allowed here: ContractAgreementMessage by provider"):
         next_negotiation_state(S.ACCEPTED, E.OFFER, P)
 
 
-@pytest.mark.parametrize(("terminal", "event", "sender"), list(itertools.product([S.FINALIZED, S.TERMINATED], E, Role)))
+@pytest.mark.parametrize(
+    ("terminal", "event", "sender"), list(itertools.product([S.FINALIZED, S.TERMINATED], E, Role))
+)
 def test_nothing_is_allowed_after_a_terminal_state(
     terminal: NegotiationState, event: NegotiationEvent, sender: Role
 ) -> None:

@@ -40,7 +40,10 @@ NEGOTIATION_PHRASES = {
     "provider terminated": (NE.TERMINATE, P),
 }
 TRANSFER_EVENTS = {
-    "started": TE.START, "suspended": TE.SUSPEND, "completed": TE.COMPLETE, "terminated": TE.TERMINATE,
+    "started": TE.START,
+    "suspended": TE.SUSPEND,
+    "completed": TE.COMPLETE,
+    "terminated": TE.TERMINATE,
 }
 
 
@@ -49,6 +52,7 @@ def _step(phrase: str, negotiation: bool) -> list[Step]:
     phrase = re.sub(r"^(invalid|illegal) ", "", phrase)
     repeat = 2 if phrase.endswith(" (x2)") else 1
     phrase = phrase.removesuffix(" (x2)")
+    event: NegotiationEvent | TransferEvent
     if negotiation:
         event, sender = NEGOTIATION_PHRASES[phrase]
     elif phrase == "transfer request":
@@ -108,7 +112,11 @@ def test_all_tck_sequences_are_parsed() -> None:
 
 def test_coverage_document_lists_every_tck_id_and_only_existing_tests() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "dsp-tck-coverage.md").read_text("utf-8")
-    rows = {line.split("|")[1].strip(): line for line in doc.splitlines() if re.match(r"^\| (CAT|CN|MET|TP)", line)}
+    rows = {
+        line.split("|")[1].strip(): line
+        for line in doc.splitlines()
+        if re.match(r"^\| (CAT|CN|MET|TP)", line)
+    }
     assert set(rows) == {c["id"] for c in tck_cases()}
     sources = "".join(p.read_text("utf-8") for p in Path(__file__).parent.glob("test_*.py"))
     for name in set(re.findall(r"`(test_\w+)", doc)):

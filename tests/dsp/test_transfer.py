@@ -13,7 +13,7 @@ from battrace.errors import InvalidInput
 S, E, C, P = TransferState, TransferEvent, Role.CONSUMER, Role.PROVIDER
 
 # The transfer diagram of the 2025-1 spec, written out independently of the module (research notes §4.1).
-EXPECTED_EDGES = {
+EXPECTED_EDGES: dict[tuple[TransferState | None, TransferEvent, Role], TransferState] = {
     (None, E.REQUEST, C): S.REQUESTED,
     (S.REQUESTED, E.START, P): S.STARTED,
     (S.REQUESTED, E.TERMINATE, C): S.TERMINATED,
@@ -36,7 +36,9 @@ def test_table_has_exactly_the_edges_of_the_spec_diagram() -> None:
     assert table == EXPECTED_EDGES
 
 
-@pytest.mark.parametrize(("edge", "target"), list(EXPECTED_EDGES.items()), ids=[_id(k) for k in EXPECTED_EDGES])
+@pytest.mark.parametrize(
+    ("edge", "target"), list(EXPECTED_EDGES.items()), ids=[_id(k) for k in EXPECTED_EDGES]
+)
 def test_allowed_transition_reaches_the_diagram_state(
     edge: tuple[TransferState | None, TransferEvent, Role], target: TransferState
 ) -> None:
