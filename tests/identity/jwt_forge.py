@@ -23,6 +23,10 @@ def signing_input(header: dict[str, Any], claims: dict[str, Any]) -> str:
     return f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
 
 
+def signing_input_raw(header: dict[str, Any], payload: bytes) -> str:
+    return f"{b64(json.dumps(header).encode())}.{b64(payload)}"
+
+
 def ed25519_jws(header: dict[str, Any], claims: dict[str, Any], key: Ed25519PrivateKey) -> str:
     head = signing_input(header, claims)
     return f"{head}.{b64(key.sign(head.encode()))}"

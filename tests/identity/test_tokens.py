@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 from typing import Any
@@ -10,7 +11,7 @@ from battrace.errors import InvalidInput, Unauthenticated
 from battrace.identity import TOKEN_MAX_LIFETIME, NodeKeys, issue_token
 
 from .conftest import CALLEE, CALLER, T0, World
-from .jwt_forge import ed25519_jws, hs256_jws, parts, replace_payload, signing_input
+from .jwt_forge import b64, ed25519_jws, hs256_jws, parts, replace_payload, signing_input, signing_input_raw
 
 
 def _claims(world: World, **overrides: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -260,6 +261,19 @@ def test_missing_exp_is_refused(world: World) -> None:
 def test_exp_that_is_not_a_numeric_date_is_refused(world: World, exp: Any) -> None:
     with pytest.raises(Unauthenticated, match="exp"):
         world.verifier.verify(_signed(world, exp=exp))
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_numeric_dates_are_refused(world: World, claim: str, literal: str) -> None:
+    # a NaN iat would otherwise disable the lifetime bound: NaN compares false with everything
+    header, claims = _claims(world, exp=int(world.clock.now.timestamp()) + 86_400 * 365)
+    claims[claim] = "__NUMBER__"
+    payload = json.dumps(claims).replace('"__NUMBER__"', literal)
+    token = signing_input_raw(header, payload.encode())
+    token += "." + b64(world.caller_keys.private_key.sign(token.encode()))
+    with pytest.raises(Unauthenticated, match=claim):
+        world.verifier.verify(token)
 
 
 def test_unresolvable_issuer_did_is_refused(world: World) -> None:

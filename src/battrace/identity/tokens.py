@@ -7,6 +7,7 @@ resolution, then the signature, and only then the jti is recorded, so a forged t
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -231,7 +232,8 @@ def _numeric(claims: Mapping[str, Any], name: str) -> float | None:
     if value is None:
         return None
     # RFC 7519 §2 NumericDate; bool is an int in Python and must not pass
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    # (Python's json also parses NaN/Infinity, which would slip through every comparison below)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise Unauthenticated(f"token {name} is not a NumericDate")
     return float(value)
 
