@@ -136,9 +136,12 @@ def _atomic(node: dict[str, Any], where: str) -> AtomicConstraint:
             raise PolicyError(f"{where}: constraint without {key} (keys: {sorted(node)})")
     left = _iri(_reference(_single(node[ODRL_NS + "leftOperand"], "leftOperand"), f"{where}.leftOperand"))
     operator = _operator(_reference(_single(node[ODRL_NS + "operator"], "operator"), f"{where}.operator"))
-    values = [_value(v) for v in _unlist(node[ODRL_NS + "rightOperand"])]
-    if operator in SET_OPERATORS or len(values) > 1:
-        right: Any = values
+    raw = node[ODRL_NS + "rightOperand"]
+    values = [_value(v) for v in raw]
+    if len(raw) == 1 and isinstance(raw[0], dict) and "@list" in raw[0]:
+        right: Any = values[0]  # an explicit @list is a list even with one member
+    elif operator in SET_OPERATORS or len(values) > 1:
+        right = values
     else:
         right = values[0]
     return AtomicConstraint(left, operator, right)
