@@ -88,11 +88,16 @@ def _malformed(step: str, error: Exception) -> InvalidInput:
 
 
 def _root_cause(error: BaseException) -> str:
+    """The innermost PyLD error's message (our loader's "not available offline" rather than PyLD's wrapper)."""
     cause: BaseException = error
-    while isinstance(cause, jsonld.JsonLdError) and getattr(cause, "cause", None) is not None:
-        cause = cause.cause
-    message = getattr(cause, "message", None) or str(cause)
-    return str(message).splitlines()[0][:300] if str(message) else type(cause).__name__
+    while isinstance(cause, jsonld.JsonLdError):
+        details = cause.details if isinstance(cause.details, dict) else {}
+        inner = cause.cause or details.get("cause")
+        if not isinstance(inner, BaseException):
+            break
+        cause = inner
+    message = cause.args[0] if cause.args else type(cause).__name__
+    return str(message).splitlines()[0][:300]
 
 
 def expand_body(body: Any, what: str) -> Node:
