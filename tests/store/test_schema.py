@@ -78,3 +78,18 @@ def test_postgres_store_reports_its_dialect(postgres_url: str) -> None:
 def test_an_unsupported_backend_is_refused() -> None:
     with pytest.raises(ValueError, match="unsupported database backend"):
         Store("mysql://localhost/battrace")
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_in_memory_sqlite_is_refused_because_each_connection_would_see_its_own_database(url: str) -> None:
+    with pytest.raises(ValueError, match="database file"):
+        Store(url)
+
+
+def test_a_sqlite_url_gets_its_directory_created(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path}/not/yet/there/battrace.db")
+    try:
+        store.migrate()
+        assert (tmp_path / "not" / "yet" / "there" / "battrace.db").is_file()
+    finally:
+        store.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -25,8 +26,10 @@ _dumps = partial(json.dumps, default=_json_default, ensure_ascii=False)
 
 
 def make_engine(url: str) -> Engine:
-    backend = make_url(url).get_backend_name()
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
     if backend == "sqlite":
+        _prepare_sqlite_file(parsed.database)
         engine = create_engine(url, json_serializer=_dumps)
         _configure_sqlite(engine)
         return engine
@@ -37,6 +40,14 @@ def make_engine(url: str) -> Engine:
         _configure_postgres(engine)
         return engine
     raise ValueError(f"unsupported database backend {backend!r} (sqlite or postgresql)")
+
+
+def _prepare_sqlite_file(database: str | None) -> None:
+    if not database or database == ":memory:":
+        # Every pooled connection would get its own empty in-memory database: writes would vanish.
+        raise ValueError("SQLite needs a database file (sqlite:///path/battrace.db), not :memory:")
+    if not database.startswith("file:"):  # URI filenames are the caller's business
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _configure_sqlite(engine: Engine) -> None:
