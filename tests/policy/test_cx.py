@@ -211,7 +211,7 @@ def test_upstream_constraint_samples_pass_the_profile_except_the_known_bad_one(p
 
 
 def test_bare_warranty_duration_months_is_unknown_but_prefixed_is_accepted() -> None:
-    body = {"@type": "Set", "@id": "p", "permission": [{"action": "use", "constraint": [
+    body: dict[str, Any] = {"@type": "Set", "@id": "p", "permission": [{"action": "use", "constraint": [
         {"leftOperand": "WarrantyDurationMonths", "operator": "eq", "rightOperand": 12}
     ]}]}
     bare = parse_policy(body)
@@ -224,7 +224,7 @@ def test_bare_warranty_duration_months_is_unknown_but_prefixed_is_accepted() -> 
 
 # ---- whole upstream samples -------------------------------------------------------------------------
 
-FULL_CLAIMS = {"purposes": None, "bpn": "BPNL012345678910"}
+FULL_CLAIMS: dict[str, Any] = {"purposes": None, "bpn": "BPNL012345678910"}
 
 
 def test_access_policy_sample_allows_the_listed_member_only() -> None:

@@ -111,7 +111,7 @@ def test_agreement_with_assigner_assignee_is_schema_valid() -> None:
     )
     body, contexts = policy_to_dsp(agreement, policy_type="Agreement")
     body["timestamp"] = "2026-01-01T00:00:00Z"
-    message = {
+    message: dict[str, Any] = {
         "@context": [*contexts, DSP_CONTEXT],
         "@type": "ContractAgreementMessage",
         "providerPid": "urn:uuid:p",
