@@ -79,11 +79,6 @@ class Tx:
         self._s = session
         self._read_only = read_only
 
-    def _locked(self, stmt: Select[Any], for_update: bool) -> Select[Any]:
-        # A row lock guards a later write; a read-only transaction has none (and PostgreSQL refuses
-        # SELECT ... FOR UPDATE in one). SQLite ignores FOR UPDATE: BEGIN IMMEDIATE serialises writers.
-        return stmt.with_for_update() if for_update and not self._read_only else stmt
-
     # -- plumbing -------------------------------------------------------------------------------------------
 
     @contextmanager
@@ -108,6 +103,11 @@ class Tx:
             raise InvalidInput(f"offset and limit must not be negative (got {offset}, {limit})")
         stmt = stmt.offset(offset).limit(limit).execution_options(populate_existing=True)
         return list(self._s.scalars(stmt))
+
+    def _locked(self, stmt: Select[Any], for_update: bool) -> Select[Any]:
+        # A row lock guards a later write; a read-only transaction has none (and PostgreSQL refuses
+        # SELECT ... FOR UPDATE in one). SQLite ignores FOR UPDATE: BEGIN IMMEDIATE serialises writers.
+        return stmt.with_for_update() if for_update and not self._read_only else stmt
 
     def _rows(self, stmt: Update | Delete) -> int:
         """Run an UPDATE/DELETE and return how many rows it touched (no identity-map synchronisation)."""
