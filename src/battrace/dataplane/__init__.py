@@ -1,0 +1,172 @@
+"""The data plane: where data actually leaves the node, only against a live EDR token and the agreed policy.
+
+Assets are either stored in the node (uploaded through management: `Stored` / `Inline` data addresses) or an
+HTTP backend the node proxies (`HttpData`, EDC's shape: baseUrl, proxyPath, proxyQueryParams, proxyMethod,
+proxyBody). Every request re-checks: token known, not revoked, not expired; transfer STARTED; the agreed usage
+policy still allows use (an expired agreement is refused).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from battrace.connector.context import ConnectorContext
+from battrace.connector.dispatcher import Outcome
+from battrace.connector.processes import push_target
+from battrace.connector.records import Agreement, Asset, OutboxMessage
+from battrace.connector.transfers import token_hash
+from battrace.errors import BattraceError, Forbidden, NotFound, Unauthenticated
+from battrace.policy import Policy, evaluate, parse_policy
+
+STORED = "Stored"
+INLINE = "Inline"
+HTTP_DATA = "HttpData"
+_TRUE = ("true", True)
+
+
+class BackendUnavailable(BattraceError):
+    status = 502
+    title = "Data backend unavailable"
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    token: str | None
+    path: str = ""
+    query: str = ""
+    method: str = "GET"
+    body: bytes = b""
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class DataResponse:
+    status: int
+    content_type: str
+    content: bytes
+    agreement_id: str
+
+
+class DataPlane:
+    def __init__(self, ctx: ConnectorContext, http: httpx.Client, *, cache_size: int = 4096) -> None:
+        self._ctx = ctx
+        self._http = http
+        self._policies: OrderedDict[str, Policy] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def serve(self, request: DataRequest) -> DataResponse:
+        token = _bare(request.token)
+        with self._ctx.store.read() as tx:
+            edr = tx.get_edr(token_hash(token))
+            if edr is None or edr.revoked:
+                raise Unauthenticated("unknown or revoked data-plane token")
+            if edr.expires_at <= self._ctx.clock():
+                raise Unauthenticated("the data-plane token has expired; refresh it or start a new transfer")
+            transfer = tx.get_transfer(edr.transfer_id)
+            agreement = tx.get_agreement(edr.agreement_id)
+            asset = tx.get_asset(edr.asset_id)
+            content = tx.get_asset_content(edr.asset_id) if asset and _kind(asset) != HTTP_DATA else None
+        if transfer is None or transfer.state != "STARTED":
+            raise Forbidden(f"transfer is {transfer.state if transfer else 'gone'}; data flows only while STARTED")
+        if agreement is None or asset is None:
+            raise NotFound("the asset of this agreement is no longer offered")
+        self._check_usage(agreement, edr.consumer_did)
+        if content is not None:
+            return DataResponse(200, content.content_type, content.data, agreement.id)
+        return self._proxy(asset, agreement, edr.consumer_did, request)
+
+    def _check_usage(self, agreement: Agreement, consumer_did: str) -> None:
+        evaluation = self._ctx.evaluation_for(consumer_did, "dataplane", agreement_signed_at=agreement.signed_at)
+        decision = evaluate(self._policy(agreement), evaluation, registry=self._ctx.operands)
+        if not decision.allowed:
+            raise Forbidden("the agreed usage policy no longer allows this access", reason=list(decision.reasons))
+
+    def _policy(self, agreement: Agreement) -> Policy:
+        # Agreements never change, so their parsed policy is cached (JSON-LD expansion is the costly part).
+        with self._lock:
+            cached = self._policies.get(agreement.id)
+            if cached is not None:
+                self._policies.move_to_end(agreement.id)
+                return cached
+        policy = parse_policy(agreement.body)
+        with self._lock:
+            self._policies[agreement.id] = policy
+            while len(self._policies) > self._cache_size:
+                self._policies.popitem(last=False)
+        return policy
+
+    def _proxy(self, asset: Asset, agreement: Agreement, consumer_did: str, request: DataRequest) -> DataResponse:
+        address = asset.data_address
+        if _kind(asset) != HTTP_DATA or not isinstance(address.get("baseUrl"), str):
+            raise NotFound("this asset has no data")
+        url = address["baseUrl"]
+        if address.get("proxyPath") in _TRUE and request.path:
+            url = url.rstrip("/") + "/" + request.path.lstrip("/")
+        if address.get("proxyQueryParams") in _TRUE and request.query:
+            url = f"{url}?{request.query}"
+        method = request.method if address.get("proxyMethod") in _TRUE else "GET"
+        body = request.body if address.get("proxyBody") in _TRUE else None
+        headers = {"Edc-Contract-Agreement-Id": agreement.id}
+        bpn = self._ctx.claims_for_did(consumer_did).get("bpn")
+        if isinstance(bpn, str):
+            headers["Edc-Bpn"] = bpn  # what the DTR uses for visibility (research notes §10, §11.3)
+        if isinstance(address.get("authKey"), str) and isinstance(address.get("authCode"), str):
+            headers[address["authKey"]] = address["authCode"]
+        if request.content_type and body is not None:
+            headers["Content-Type"] = request.content_type
+        try:
+            response = self._http.request(method, url, content=body, headers=headers)
+        except httpx.HTTPError as error:
+            raise BackendUnavailable(f"the data backend did not answer: {type(error).__name__}") from error
+        content_type = response.headers.get("content-type", "application/octet-stream")
+        return DataResponse(response.status_code, content_type, response.content, agreement.id)
+
+    # ------------------------------------------------------------------ push (provider → consumer)
+
+    def push(self, message: OutboxMessage) -> Outcome:
+        """Deliver an HttpData-PUSH transfer's data to the consumer's endpoint (outbox job `DataPush`)."""
+        with self._ctx.store.read() as tx:
+            transfer = tx.get_transfer(message.process_id)
+            asset_id = str(message.body.get("assetId"))
+            asset = tx.get_asset(asset_id)
+            content = tx.get_asset_content(asset_id)
+            agreement = tx.get_agreement(transfer.agreement_id) if transfer else None
+        if transfer is None or transfer.state == "TERMINATED" or agreement is None or asset is None:
+            return Outcome(200, None, "transfer ended before the push; nothing sent")
+        if content is None:
+            data = self._proxy(asset, agreement, transfer.counterparty_did, DataRequest(token=None))
+            payload, content_type = data.content, data.content_type
+        else:
+            payload, content_type = content.data, content.content_type
+        endpoint, token = push_target(transfer.data_address or {})
+        headers = {"Content-Type": content_type, "Edc-Contract-Agreement-Id": agreement.id}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            response = self._http.post(endpoint, content=payload, headers=headers)
+        except httpx.HTTPError as error:
+            return Outcome(None, None, f"{type(error).__name__}: {error}")
+        return Outcome(response.status_code, None, f"HTTP {response.status_code}")
+
+
+def _kind(asset: Asset) -> str:
+    kind = asset.data_address.get("type", STORED)
+    return str(kind).rsplit("/", 1)[-1]
+
+
+def _bare(token: str | None) -> str:
+    if not token:
+        raise Unauthenticated("the data plane needs the EDR token in the Authorization header")
+    scheme, _, rest = token.partition(" ")
+    return rest.strip() if scheme.lower() == "bearer" and rest else token.strip()
+
+
+def stored_kind(data_address: Mapping[str, Any]) -> bool:
+    return str(data_address.get("type", STORED)).rsplit("/", 1)[-1] in (STORED, INLINE)

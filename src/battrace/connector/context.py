@@ -1,0 +1,69 @@
+"""What every connector service shares: who this node is, its store, its clock, and how to wake the dispatcher.
+
+Composition happens in plain code (battrace.connector.node); services receive this one value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from battrace.clock import Clock, IdFactory, system_clock, urn_uuid
+from battrace.identity import ClaimsSource, VerifiedCaller
+from battrace.policy import EvaluationContext, LeftOperandRegistry, default_registry
+from battrace.store import Store
+
+DSP_PATH = "/api/dsp/2025-1"
+CALLBACK_SEGMENT = "/callback"
+
+
+@dataclass(frozen=True)
+class Me:
+    """This node as peers see it."""
+
+    did: str
+    base_url: str  # e.g. http://127.0.0.1:8101
+
+    @property
+    def dsp_base(self) -> str:
+        return self.base_url + DSP_PATH
+
+    @property
+    def callback_address(self) -> str:
+        # Consumer-side DSP endpoints hang off a separate callback so they never collide with the provider-side
+        # paths of the same node (DSP 2025-1 §3.3 leaves `:callback` to the consumer).
+        return self.dsp_base + CALLBACK_SEGMENT
+
+    @property
+    def public_data_url(self) -> str:
+        return self.base_url + "/api/public"
+
+
+@dataclass
+class ConnectorContext:
+    me: Me
+    store: Store
+    claims: ClaimsSource
+    dev: bool = False
+    allowed_peer_hosts: tuple[str, ...] = ()
+    edr_token_ttl: int = 600
+    clock: Clock = system_clock
+    new_id: IdFactory = urn_uuid
+    operands: LeftOperandRegistry = field(default_factory=default_registry)
+    wake_dispatcher: Callable[[], None] = lambda: None
+
+    def evaluation(self, caller: VerifiedCaller, scope: str, **extra: Any) -> EvaluationContext:
+        claims: Mapping[str, Any] = self.claims.claims_for(caller)
+        return EvaluationContext(
+            scope=scope, participant_did=caller.did, claims=claims, now=self.clock(), **extra
+        )
+
+    def claims_for_did(self, did: str) -> Mapping[str, Any]:
+        """Claims about a counterparty known only by DID (data plane, re-checks after the handshake)."""
+        return self.claims.claims_for(VerifiedCaller(did=did, jti="", expires_at=self.clock(), claims={}))
+
+    def evaluation_for(self, did: str, scope: str, **extra: Any) -> EvaluationContext:
+        return EvaluationContext(
+            scope=scope, participant_did=did, claims=self.claims_for_did(did), now=self.clock(), **extra
+        )

@@ -1,0 +1,106 @@
+"""Composition root of one company node: keys, DID, store, services, dispatcher. Plain code, no DI container."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from battrace.clock import Clock, system_clock
+from battrace.connector.catalog import CatalogService
+from battrace.connector.config import NodeSettings
+from battrace.connector.context import ConnectorContext, Me
+from battrace.connector.dispatcher import Dispatcher, PeerClient
+from battrace.connector.negotiations import NegotiationService
+from battrace.connector.transfers import TransferService
+from battrace.connector.urls import check_peer_url
+from battrace.dataplane import DataPlane
+from battrace.identity import (
+    DidResolver,
+    DocumentFetcher,
+    NodeKeys,
+    StaticClaims,
+    TokenVerifier,
+    did_document,
+    did_web,
+    httpx_fetcher,
+)
+from battrace.store import DbReplayGuard, Store
+
+log = logging.getLogger("battrace.node")
+
+
+class Node:
+    """Everything one company runs. `start()` launches the dispatcher; the HTTP app is built on top."""
+
+    def __init__(self, settings: NodeSettings, *, clock: Clock = system_clock) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.keys = NodeKeys.load_or_create(settings.data_dir / "keys" / "node-ed25519.pem")
+        self.did = settings.did or _did_for(settings.base_url)
+        self.api_key = settings.api_key or _stored_api_key(settings.data_dir)
+        self.store = Store(settings.database())
+        self.store.migrate()
+        self.http = httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False,
+                                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
+        self.resolver = DidResolver(self._guarded_fetcher(), clock=clock, allow_http=settings.dev)
+        self.verifier = TokenVerifier(audience_did=self.did, resolver=self.resolver,
+                                      replay_guard=DbReplayGuard(self.store), clock=clock)
+        self.ctx = ConnectorContext(
+            me=Me(did=self.did, base_url=settings.base_url), store=self.store,
+            claims=StaticClaims(settings.peers), dev=settings.dev,
+            allowed_peer_hosts=settings.allowed_peer_hosts, edr_token_ttl=settings.edr_token_ttl, clock=clock,
+        )
+        self.catalog = CatalogService(self.ctx)
+        self.negotiations = NegotiationService(self.ctx)
+        self.transfers = TransferService(self.ctx)
+        self.dataplane = DataPlane(self.ctx, self.http)
+        self.peers = PeerClient(self.ctx, self.keys, self.http)
+        self.dispatcher = Dispatcher(self.ctx, self.peers, {"negotiation": self.negotiations,
+                                                            "transfer": self.transfers},
+                                     push=self.dataplane.push)
+        self.ctx.wake_dispatcher = self.dispatcher.wake
+
+    def _guarded_fetcher(self) -> DocumentFetcher:
+        fetch = httpx_fetcher(self.http)
+
+        def guarded(url: str) -> Mapping[str, Any]:
+            # A caller chooses its DID, so resolving it is a request to a peer-chosen URL: same SSRF guard.
+            check_peer_url(url, dev=self.settings.dev, allowed_hosts=self.settings.allowed_peer_hosts)
+            return fetch(url)
+
+        return guarded
+
+    def did_document(self) -> dict[str, Any]:
+        return did_document(self.did, self.keys, dsp_version_url=self.settings.base_url + "/.well-known/dspace-version")
+
+    def start(self) -> None:
+        self.dispatcher.start()
+        log.info("node %s up as %s at %s", self.settings.name, self.did, self.settings.base_url)
+
+    def stop(self) -> None:
+        self.dispatcher.stop()
+        self.http.close()
+        self.store.dispose()
+
+
+def _did_for(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    path = parts.path.strip("/") or None
+    return did_web(parts.hostname or "localhost", parts.port, path.replace("/", ":") if path else None)
+
+
+def _stored_api_key(data_dir: Path) -> str:
+    """No key configured: generate one once, keep it beside the data (mode 0600), never run unauthenticated."""
+    path = data_dir / "management-api-key"
+    if path.exists():
+        return path.read_text("utf-8").strip()
+    key = secrets.token_urlsafe(24)
+    path.touch(mode=0o600)
+    path.write_text(key, "utf-8")
+    return key

@@ -1,0 +1,69 @@
+"""Helpers shared by the negotiation and transfer services: idempotency keys, outbox entries, URL joins."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import rfc8785
+
+from battrace.connector.records import OutboxMessage
+from battrace.errors import InvalidInput
+from battrace.jsonld import DSP_CONTEXT, DSP_ODRL_PROFILE
+
+
+def other_role(role: str) -> str:
+    return "PROVIDER" if role == "CONSUMER" else "CONSUMER"
+
+
+def message_key(role: str, path: str, caller_did: str, body: Mapping[str, Any]) -> str:
+    """Idempotency key of an inbound message: a retried delivery carries the same body to the same path.
+
+    DSP messages carry no message id, so the canonical JSON (RFC 8785) of the body stands in for one.
+    """
+    digest = hashlib.sha256()
+    for part in (role, path, caller_did):
+        digest.update(part.encode())
+        digest.update(b"\x00")
+    digest.update(rfc8785.dumps(dict(body)))
+    return digest.hexdigest()
+
+
+def join(base: str, *segments: str) -> str:
+    # DSP 2025-1 §3.3: a callbackAddress may or may not end with '/'; both must work.
+    return "/".join([base.rstrip("/"), *(s.strip("/") for s in segments)])
+
+
+def outbox(process_kind: str, process_id: str, message_type: str, url: str, body: Mapping[str, Any],
+           audience_did: str, now: datetime) -> OutboxMessage:
+    return OutboxMessage(
+        id=None, process_kind=process_kind, process_id=process_id, message_type=message_type, url=url,
+        body=dict(body), audience_did=audience_did, attempts=0, next_attempt_at=now, created_at=now,
+    )
+
+
+def push_target(data_address: Mapping[str, Any]) -> tuple[str, str | None]:
+    """Endpoint and optional bearer token of a push destination (DSP 2025-1 DataAddress, §4.2)."""
+    endpoint = data_address.get("endpoint")
+    if not isinstance(endpoint, str) or not endpoint:
+        raise InvalidInput("the push dataAddress needs an 'endpoint'")
+    raw = data_address.get("endpointProperties", [])
+    properties = [raw] if isinstance(raw, Mapping) else list(raw) if isinstance(raw, list) else []
+    for prop in properties:
+        if isinstance(prop, Mapping) and str(prop.get("name", "")).rsplit("/", 1)[-1] == "authorization":
+            value = prop.get("value")
+            return endpoint, value if isinstance(value, str) else None
+    return endpoint, None
+
+
+def policy_context(context: Sequence[Any]) -> list[Any]:
+    """The @context under which a policy taken out of a DSP message can be read on its own.
+
+    The DSP 2025-1 context defines ODRL terms only inside the message types' scoped contexts (they import
+    the ODRL profile), so a lone Offer or Agreement needs the ODRL profile instead; extra contexts such as
+    Catena-X's keep their place in front (research notes §6).
+    """
+    extras = [c for c in context if c not in (DSP_CONTEXT, DSP_ODRL_PROFILE)]
+    return [*extras, DSP_ODRL_PROFILE]

@@ -1,0 +1,159 @@
+"""`battrace demo`: two companies of a battery supply chain on loopback, one exchange over real HTTP.
+
+A cell maker publishes the carbon footprint of a cell model under a Catena-X usage policy; a vehicle OEM
+finds it in the catalog, negotiates a contract, starts a pull transfer and fetches the data. Each node is a
+separate process with its own keys (did:web) and its own SQLite database.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from battrace.client import first_offer
+from battrace.devnet import NodeProcess
+
+T = TypeVar("T")
+
+CELL_FOOTPRINT: dict[str, Any] = {
+    "productId": "urn:battrace:cell-model:NMC811-LFP-60Ah",
+    "declaredUnit": "kilogram",
+    "pcfExcludingBiogenic": 58.4,
+    "unit": "kg CO2e per kWh",
+    "referencePeriod": {"start": "2026-01-01T00:00:00Z", "end": "2026-12-31T23:59:59Z"},
+    "stageShares": {"rawMaterials": 0.61, "mainProduction": 0.33, "distribution": 0.04, "endOfLife": 0.02},
+}
+CELL_MAKER_BPN = "BPNL000000000CEL"
+OEM_BPN = "BPNL000000000OEM"
+
+
+def run_demo(console: Console, *, base_port: int = 8101, work_dir: Path | None = None,
+             keep_running: bool = False) -> int:
+    own_dir = work_dir is None
+    root = work_dir or Path(tempfile.mkdtemp(prefix="battrace-demo-"))
+    cell_maker = NodeProcess("cell-maker", base_port, root)
+    oem = NodeProcess("vehicle-oem", base_port + 1, root)
+    # Until verifiable credentials arrive (trust issue), each node knows its partners' attributes from config.
+    cell_maker.peers = {oem.did: {"bpn": OEM_BPN, "membership": "active",
+                                  "frameworkAgreements": {"DataExchangeGovernance": "1.0"}}}
+    oem.peers = {cell_maker.did: {"bpn": CELL_MAKER_BPN, "membership": "active"}}
+    for node in (cell_maker, oem):  # the demo always starts from empty nodes
+        shutil.rmtree(node.data_dir, ignore_errors=True)
+    timings: dict[str, float] = {}
+    try:
+        with _progress(console) as progress:
+            step = _stepper(progress, timings)
+            step("start two company nodes", lambda: (cell_maker.start(), oem.start()))
+            result = _exchange(step, cell_maker, oem)
+        _summary(console, cell_maker, oem, timings, result)
+        if keep_running:
+            console.print("Nodes keep running; press Ctrl+C to stop.")
+            while True:
+                time.sleep(3600)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    except Exception as error:
+        console.print(f"[red]demo failed:[/red] {error}")
+        console.print(f"node logs: {root}")
+        return 1
+    finally:
+        oem.stop()
+        cell_maker.stop()
+        if own_dir and not keep_running:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _exchange(step: Callable[[str, Callable[[], T]], T], cell_maker: NodeProcess, oem: NodeProcess
+              ) -> dict[str, Any]:
+    provider, consumer = cell_maker.client(), oem.client()
+
+    def publish() -> None:
+        provider.create_asset("cell-pcf-NMC811", CELL_FOOTPRINT,
+                              properties={"http://purl.org/dc/terms/type":
+                                          {"@id": "https://w3id.org/catenax/taxonomy#PcfExchange"}})
+        provider.create_policy("members-only", [{"action": "access", "constraint": [{"and": [
+            {"leftOperand": "Membership", "operator": "eq", "rightOperand": "active"},
+            {"leftOperand": "BusinessPartnerNumber", "operator": "isAnyOf", "rightOperand": [OEM_BPN]}]}]}])
+        provider.create_policy("pcf-usage", [{"action": "use", "constraint": [{"and": [
+            {"leftOperand": "FrameworkAgreement", "operator": "eq", "rightOperand": "DataExchangeGovernance:1.0"},
+            {"leftOperand": "UsagePurpose", "operator": "isAnyOf", "rightOperand": ["cx.pcf.base:1"]}]}]}])
+        provider.create_contract_definition("pcf-offer", "members-only", "pcf-usage", ["cell-pcf-NMC811"])
+
+    step("cell maker publishes its cell carbon footprint", publish)
+    catalog = step("OEM requests the cell maker's catalog", lambda: consumer.catalog(cell_maker.dsp, cell_maker.did))
+    offer, contexts = first_offer(catalog, "cell-pcf-NMC811")
+
+    def negotiate() -> dict[str, Any]:
+        negotiation_id = consumer.negotiate(cell_maker.dsp, cell_maker.did, "cell-pcf-NMC811", offer, contexts)
+        done = consumer.wait_negotiation(negotiation_id)
+        if done["state"] != "FINALIZED":
+            raise RuntimeError(f"negotiation ended {done['state']}: {done.get('errorDetail')}")
+        return done
+
+    negotiation = step("contract negotiation (DSP 2025-1)", negotiate)
+
+    def transfer() -> dict[str, Any]:
+        transfer_id = consumer.transfer(cell_maker.dsp, negotiation["contractAgreementId"])
+        started = consumer.wait_transfer(transfer_id)
+        if started["state"] != "STARTED":
+            raise RuntimeError(f"transfer ended {started['state']}: {started.get('errorDetail')}")
+        return started
+
+    started = step("pull transfer with an endpoint data reference", transfer)
+
+    def fetch() -> dict[str, Any]:
+        response = consumer.fetch(consumer.edr(started["@id"]))
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+        return data
+
+    data = step("OEM fetches the data from the cell maker's data plane", fetch)
+    if data != CELL_FOOTPRINT:
+        raise RuntimeError("fetched data differs from what the cell maker published")
+    return {"catalog_datasets": len(catalog.get("dataset", [])), "agreement": negotiation["contractAgreementId"],
+            "transfer": started["@id"], "data": data}
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                    console=console)
+
+
+def _stepper(progress: Progress, timings: dict[str, float]) -> Callable[[str, Callable[[], T]], T]:
+    def step(description: str, action: Callable[[], T]) -> T:
+        task = progress.add_task(description, total=1)
+        started = time.perf_counter()
+        result = action()
+        timings[description] = time.perf_counter() - started
+        progress.update(task, completed=1)
+        return result
+
+    return step
+
+
+def _summary(console: Console, provider: NodeProcess, consumer: NodeProcess, timings: dict[str, float],
+             result: dict[str, Any]) -> None:
+    nodes = Table(title="Nodes")
+    for column in ("company", "DID", "DSP endpoint"):
+        nodes.add_column(column)
+    for node in (provider, consumer):
+        nodes.add_row(node.name, node.did, node.dsp)
+    console.print(nodes)
+    steps = Table(title="Exchange")
+    steps.add_column("step")
+    steps.add_column("ms", justify="right")
+    for description, seconds in timings.items():
+        steps.add_row(description, f"{seconds * 1000:.1f}")
+    console.print(steps)
+    console.print(f"Agreement [bold]{result['agreement']}[/bold], transfer {result['transfer']}: OEM received "
+                  f"{result['data']['pcfExcludingBiogenic']} {result['data']['unit']} for "
+                  f"{result['data']['productId']}.")

@@ -1,0 +1,62 @@
+"""The node's HTTP application: well-known documents, DSP, management, data plane. OpenAPI at /openapi.json."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from battrace import __version__
+from battrace.connector.context import DSP_PATH
+from battrace.connector.node import Node
+from battrace.dataplane import DataRequest
+from battrace.dsp.messages import version_response
+from battrace.http.common import blocking, install_error_handlers, read_body
+from battrace.http.dsp import dsp_router
+from battrace.http.management import management_router
+
+
+def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if manage_lifecycle:
+            node.start()
+        try:
+            yield
+        finally:
+            if manage_lifecycle:
+                node.stop()
+
+    app = FastAPI(title=f"battrace node {node.settings.name}", version=__version__, lifespan=lifespan)
+    install_error_handlers(app)
+
+    @app.get("/.well-known/did.json", tags=["identity"])
+    def did_json() -> JSONResponse:
+        return JSONResponse(node.did_document(), media_type="application/did+json")
+
+    @app.get("/.well-known/dspace-version", tags=["Dataspace Protocol 2025-1"])
+    def dspace_version() -> JSONResponse:
+        # DSP 2025-1 §1.1 (version metadata): unversioned and unauthenticated.
+        return JSONResponse(version_response(DSP_PATH))
+
+    @app.get("/health", tags=["operations"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "did": node.did, "name": node.settings.name}
+
+    @app.api_route("/api/public", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], tags=["data plane"])
+    @app.api_route("/api/public/{subpath:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                   tags=["data plane"])
+    async def data(request: Request, subpath: str = "") -> Response:
+        body = await read_body(request, node.settings.max_upload_bytes) if request.method != "GET" else b""
+        data_request = DataRequest(
+            token=request.headers.get("authorization"), path=subpath, query=request.url.query,
+            method=request.method, body=body, content_type=request.headers.get("content-type"),
+        )
+        result = await blocking(node.dataplane.serve, data_request)
+        return Response(result.content, status_code=result.status, media_type=result.content_type)
+
+    app.include_router(dsp_router(node))
+    app.include_router(management_router(node))
+    return app
