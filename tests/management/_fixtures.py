@@ -96,17 +96,25 @@ def _framework_purpose(prefix: str, cx: str, odrl: str) -> dict[str, Any]:
         "@id": "{{POLICY_ID}}",
         f"{prefix}policy": {
             "@type": f"{odrl}Set",
-            f"{odrl}permission": [{
-                f"{odrl}action": {"@id": f"{odrl}use"},
-                f"{odrl}constraint": {f"{odrl}and": [
-                    {f"{odrl}leftOperand": {"@id": f"{cx}FrameworkAgreement"},
-                     f"{odrl}operator": {"@id": f"{odrl}eq"},
-                     f"{odrl}rightOperand": "DataExchangeGovernance:1.0"},
-                    {f"{odrl}leftOperand": {"@id": f"{cx}UsagePurpose"},
-                     f"{odrl}operator": {"@id": f"{odrl}isAnyOf"},
-                     f"{odrl}rightOperand": ["<value>"]},
-                ]},
-            }],
+            f"{odrl}permission": [
+                {
+                    f"{odrl}action": {"@id": f"{odrl}use"},
+                    f"{odrl}constraint": {
+                        f"{odrl}and": [
+                            {
+                                f"{odrl}leftOperand": {"@id": f"{cx}FrameworkAgreement"},
+                                f"{odrl}operator": {"@id": f"{odrl}eq"},
+                                f"{odrl}rightOperand": "DataExchangeGovernance:1.0",
+                            },
+                            {
+                                f"{odrl}leftOperand": {"@id": f"{cx}UsagePurpose"},
+                                f"{odrl}operator": {"@id": f"{odrl}isAnyOf"},
+                                f"{odrl}rightOperand": ["<value>"],
+                            },
+                        ]
+                    },
+                }
+            ],
         },
     }
 
@@ -128,10 +136,18 @@ def contract_definition_short() -> dict[str, Any]:
         "accessPolicyId": "membership-deg",
         "contractPolicyId": "framework-purpose",
         "assetsSelector": [
-            {"@type": "Criterion", "operandLeft": "https://w3id.org/edc/v0.0.1/ns/id", "operator": "in",
-             "operandRight": ["battery-pass-1", "battery-pass-2"]},
-            {"@type": "Criterion", "operandLeft": "edc:contenttype", "operator": "=",
-             "operandRight": "application/json"},
+            {
+                "@type": "Criterion",
+                "operandLeft": "https://w3id.org/edc/v0.0.1/ns/id",
+                "operator": "in",
+                "operandRight": ["battery-pass-1", "battery-pass-2"],
+            },
+            {
+                "@type": "Criterion",
+                "operandLeft": "edc:contenttype",
+                "operator": "=",
+                "operandRight": "application/json",
+            },
         ],
     }
 
@@ -146,8 +162,9 @@ def transfer_request_short() -> dict[str, Any]:
         "assetId": "battery-pass-1",
         "transferType": "HttpData-PULL",
         "protocol": "dataspace-protocol-http:2025-1",
-        "callbackAddresses": [{"uri": "http://callback/url", "events": ["transfer.process"],
-                               "transactional": False}],
+        "callbackAddresses": [
+            {"uri": "http://callback/url", "events": ["transfer.process"], "transactional": False}
+        ],
     }
 
 

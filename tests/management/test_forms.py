@@ -99,7 +99,11 @@ def test_contract_definition_in_prefixed_form_equals_short_form() -> None:
         "edc:accessPolicyId": "membership-deg",
         "edc:contractPolicyId": "framework-purpose",
         "edc:assetsSelector": [
-            {"edc:operandLeft": "id", "edc:operator": "in", "edc:operandRight": ["battery-pass-1", "battery-pass-2"]},
+            {
+                "edc:operandLeft": "id",
+                "edc:operator": "in",
+                "edc:operandRight": ["battery-pass-1", "battery-pass-2"],
+            },
             {"edc:operandLeft": "contenttype", "edc:operator": "=", "edc:operandRight": "application/json"},
         ],
     }
@@ -113,8 +117,10 @@ def test_contract_definition_without_selector_selects_everything() -> None:
 
 
 def test_in_operator_keeps_a_one_element_list_as_a_list() -> None:
-    body = {"@context": {"@vocab": EDC_NS}, "filterExpression": [
-        {"operandLeft": "id", "operator": "in", "operandRight": ["only-one"]}]}
+    body = {
+        "@context": {"@vocab": EDC_NS},
+        "filterExpression": [{"operandLeft": "id", "operator": "in", "operandRight": ["only-one"]}],
+    }
     assert parse_query_spec(body).filter_expression == (Criterion(EDC_NS + "id", "in", ["only-one"]),)
 
 
@@ -122,7 +128,12 @@ def test_query_spec_defaults_apply_to_a_missing_or_empty_body() -> None:
     assert parse_query_spec(None) == parse_query_spec({"@context": {"@vocab": EDC_NS}})
     spec = parse_query_spec(None)
     assert (spec.offset, spec.limit, spec.sort_field, spec.sort_order, spec.filter_expression) == (
-        0, 50, None, "ASC", ())
+        0,
+        50,
+        None,
+        "ASC",
+        (),
+    )
 
 
 def test_transfer_request_reads_every_field() -> None:

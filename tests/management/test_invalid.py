@@ -180,12 +180,18 @@ def test_blank_policy_id_is_rejected() -> None:
         ({"offset": -1}, ("querySpec.offset must be >= 0",)),
         ({"sortOrder": "UP"}, ("querySpec.sortOrder must be ASC or DESC",)),
         ({"filterExpression": ["id=1"]}, ("querySpec.filterExpression[0]: expected an object",)),
-        ({"filterExpression": [{"operandLeft": "id", "operator": "~", "operandRight": 1}]},
-         ("querySpec.filterExpression[0].operator '~' is not supported",)),
-        ({"filterExpression": [{"operandLeft": "id", "operator": "="}]},
-         ("querySpec.filterExpression[0].operandRight is required",)),
-        ({"filterExpression": [{"operator": "=", "operandRight": 1}]},
-         ("querySpec.filterExpression[0].operandLeft is required",)),
+        (
+            {"filterExpression": [{"operandLeft": "id", "operator": "~", "operandRight": 1}]},
+            ("querySpec.filterExpression[0].operator '~' is not supported",),
+        ),
+        (
+            {"filterExpression": [{"operandLeft": "id", "operator": "="}]},
+            ("querySpec.filterExpression[0].operandRight is required",),
+        ),
+        (
+            {"filterExpression": [{"operator": "=", "operandRight": 1}]},
+            ("querySpec.filterExpression[0].operandLeft is required",),
+        ),
     ],
 )
 def test_bad_query_spec_names_the_field(change: dict[str, Any], fragments: tuple[str, ...]) -> None:

@@ -34,7 +34,10 @@ T0_MILLIS = 1740830400123
 
 def test_created_at_is_epoch_milliseconds() -> None:
     assert render_id_response("x", T0) == {
-        "@context": RESPONSE_CONTEXT, "@type": "IdResponse", "@id": "x", "createdAt": T0_MILLIS,
+        "@context": RESPONSE_CONTEXT,
+        "@type": "IdResponse",
+        "@id": "x",
+        "createdAt": T0_MILLIS,
     }
 
 
@@ -57,10 +60,14 @@ def test_asset_is_rendered_with_short_edc_keys() -> None:
     assert rendered["properties"]["name"] == "Battery passport"
     assert rendered["properties"]["id"] == "battery-pass-1"
     assert rendered["properties"]["http://purl.org/dc/terms/type"] == {
-        "@id": "https://w3id.org/catenax/taxonomy#Submodel"}
+        "@id": "https://w3id.org/catenax/taxonomy#Submodel"
+    }
     assert rendered["dataAddress"] == {
-        "@type": "DataAddress", "type": "HttpData", "baseUrl": "https://backend.example/passports",
-        "proxyPath": "true", "proxyQueryParams": "true",
+        "@type": "DataAddress",
+        "type": "HttpData",
+        "baseUrl": "https://backend.example/passports",
+        "proxyPath": "true",
+        "proxyQueryParams": "true",
     }
     assert "privateProperties" not in rendered
     assert rendered["createdAt"] == T0_MILLIS
@@ -77,37 +84,57 @@ def test_policy_definition_round_trips_through_render_and_parse(name: str) -> No
 
 
 def test_policy_kept_from_a_dsp_message_gets_the_odrl_profile_before_the_dsp_context() -> None:
-    from_message = {"@context": [CX_POLICY_CONTEXT, DSP_CONTEXT], "@type": "Agreement",
-                    "permission": [{"action": "use"}]}
+    from_message = {
+        "@context": [CX_POLICY_CONTEXT, DSP_CONTEXT],
+        "@type": "Agreement",
+        "permission": [{"action": "use"}],
+    }
     rendered = render_agreement("a-1", "asset-1", "did:web:p", "did:web:c", T0, from_message)
     assert rendered["policy"]["@context"] == [CX_POLICY_CONTEXT, DSP_ODRL_PROFILE, DSP_CONTEXT]
     policy = expand(rendered)[0][EDC_NS + "policy"][0]
     assert policy["http://www.w3.org/ns/odrl/2/permission"][0]["http://www.w3.org/ns/odrl/2/action"] == [
-        {"@id": "http://www.w3.org/ns/odrl/2/use"}]
+        {"@id": "http://www.w3.org/ns/odrl/2/use"}
+    ]
 
 
 def test_agreement_signing_date_is_epoch_seconds() -> None:
-    rendered = render_agreement("a-1", "asset-1", "did:web:p", "did:web:c", T0, {"permission": [{"action": "use"}]})
+    rendered = render_agreement(
+        "a-1", "asset-1", "did:web:p", "did:web:c", T0, {"permission": [{"action": "use"}]}
+    )
     assert rendered["contractSigningDate"] == T0_MILLIS // 1000
     assert (rendered["@type"], rendered["assetId"], rendered["providerId"], rendered["consumerId"]) == (
-        "ContractAgreement", "asset-1", "did:web:p", "did:web:c")
+        "ContractAgreement",
+        "asset-1",
+        "did:web:p",
+        "did:web:c",
+    )
 
 
 def test_contract_definition_round_trips_through_render_and_parse() -> None:
     parsed = parse_contract_definition(contract_definition_short())
     rendered = render_contract_definition(
-        "cd-1", parsed.access_policy_id, parsed.contract_policy_id, parsed.assets_selector, T0)
+        "cd-1", parsed.access_policy_id, parsed.contract_policy_id, parsed.assets_selector, T0
+    )
     assert parse_contract_definition(rendered) == parsed
 
 
 def test_negotiation_has_the_shape_of_the_walkthrough_response() -> None:
     expected = load("contract-negotiation-management-api.json")
     rendered = render_negotiation(
-        id=expected["@id"], state="REQUESTED", counter_party_id=expected["counterPartyId"],
-        counter_party_address=expected["counterPartyAddress"], contract_agreement_id=None, error_detail=None,
-        created_at=from_epoch_millis(expected["createdAt"]), type_="CONSUMER", protocol=expected["protocol"],
-        callback_addresses=[CallbackAddress("http://call.back/url", ("contract.negotiation",), False,
-                                            "auth-key", "auth-code-id")],
+        id=expected["@id"],
+        state="REQUESTED",
+        counter_party_id=expected["counterPartyId"],
+        counter_party_address=expected["counterPartyAddress"],
+        contract_agreement_id=None,
+        error_detail=None,
+        created_at=from_epoch_millis(expected["createdAt"]),
+        type_="CONSUMER",
+        protocol=expected["protocol"],
+        callback_addresses=[
+            CallbackAddress(
+                "http://call.back/url", ("contract.negotiation",), False, "auth-key", "auth-code-id"
+            )
+        ],
     )
     # battrace reports the DSP state name where EDC reports its internal REQUESTING.
     expected["state"] = "REQUESTED"
@@ -116,16 +143,34 @@ def test_negotiation_has_the_shape_of_the_walkthrough_response() -> None:
 
 
 def test_negotiation_renders_agreement_id_and_error_only_when_set() -> None:
-    rendered = render_negotiation("n-1", "TERMINATED", None, "https://p.example/dsp", "a-1", "policy failed",
-                                  T0, "PROVIDER", "dataspace-protocol-http:2025-1")
+    rendered = render_negotiation(
+        "n-1",
+        "TERMINATED",
+        None,
+        "https://p.example/dsp",
+        "a-1",
+        "policy failed",
+        T0,
+        "PROVIDER",
+        "dataspace-protocol-http:2025-1",
+    )
     assert rendered["contractAgreementId"] == "a-1"
     assert rendered["errorDetail"] == "policy failed"
     assert "counterPartyId" not in rendered
 
 
 def test_rendered_negotiation_is_valid_json_ld_in_the_edc_namespace() -> None:
-    rendered = render_negotiation("n-1", "FINALIZED", "did:web:p", "https://p.example/dsp", None, None,
-                                  T0, "CONSUMER", "dataspace-protocol-http:2025-1")
+    rendered = render_negotiation(
+        "n-1",
+        "FINALIZED",
+        "did:web:p",
+        "https://p.example/dsp",
+        None,
+        None,
+        T0,
+        "CONSUMER",
+        "dataspace-protocol-http:2025-1",
+    )
     node = expand(rendered)[0]
     assert node["@type"] == [EDC_NS + "ContractNegotiation"]
     assert node[EDC_NS + "state"] == [{"@value": "FINALIZED"}]
@@ -133,33 +178,56 @@ def test_rendered_negotiation_is_valid_json_ld_in_the_edc_namespace() -> None:
 
 def test_state_documents() -> None:
     assert render_negotiation_state("AGREED") == {
-        "@context": RESPONSE_CONTEXT, "@type": "NegotiationState", "state": "AGREED"}
+        "@context": RESPONSE_CONTEXT,
+        "@type": "NegotiationState",
+        "state": "AGREED",
+    }
     assert render_transfer_state("STARTED") == {
-        "@context": RESPONSE_CONTEXT, "@type": "TransferState", "state": "STARTED"}
+        "@context": RESPONSE_CONTEXT,
+        "@type": "TransferState",
+        "state": "STARTED",
+    }
 
 
 def test_transfer_process_document() -> None:
-    rendered = render_transfer("t-1", "STARTED", "asset-1", "a-1", "CONSUMER", "HttpData-PULL", "urn:uuid:c",
-                               None, T0)
+    rendered = render_transfer(
+        "t-1", "STARTED", "asset-1", "a-1", "CONSUMER", "HttpData-PULL", "urn:uuid:c", None, T0
+    )
     assert {k: v for k, v in rendered.items() if k != "@context"} == {
-        "@type": "TransferProcess", "@id": "t-1", "state": "STARTED", "type": "CONSUMER", "assetId": "asset-1",
-        "contractId": "a-1", "transferType": "HttpData-PULL", "correlationId": "urn:uuid:c",
-        "callbackAddresses": [], "createdAt": T0_MILLIS,
+        "@type": "TransferProcess",
+        "@id": "t-1",
+        "state": "STARTED",
+        "type": "CONSUMER",
+        "assetId": "asset-1",
+        "contractId": "a-1",
+        "transferType": "HttpData-PULL",
+        "correlationId": "urn:uuid:c",
+        "callbackAddresses": [],
+        "createdAt": T0_MILLIS,
     }
 
 
 def test_edr_entry_document() -> None:
     rendered = render_edr_entry("t-1", "a-1", "asset-1", "did:web:p", T0, contract_negotiation_id="n-1")
     assert {k: v for k, v in rendered.items() if k != "@context"} == {
-        "@type": "EndpointDataReferenceEntry", "@id": "t-1", "transferProcessId": "t-1", "agreementId": "a-1",
-        "assetId": "asset-1", "providerId": "did:web:p", "contractNegotiationId": "n-1", "createdAt": T0_MILLIS,
+        "@type": "EndpointDataReferenceEntry",
+        "@id": "t-1",
+        "transferProcessId": "t-1",
+        "agreementId": "a-1",
+        "assetId": "asset-1",
+        "providerId": "did:web:p",
+        "contractNegotiationId": "n-1",
+        "createdAt": T0_MILLIS,
     }
 
 
 def test_edr_data_address_is_exactly_the_walkthrough_shape() -> None:
     rendered = render_edr_data_address(
-        "http://provider.dataplane/api/public", "{{TOKEN}}", 300,
-        refresh_endpoint="http://provider.dataplane/api/public/token", refresh_token="{{REFRESH_TOKEN}}",
+        "http://provider.dataplane/api/public",
+        "{{TOKEN}}",
+        300,
+        refresh_endpoint="http://provider.dataplane/api/public/token",
+        refresh_token="{{REFRESH_TOKEN}}",
         refresh_audience="{{REFRESH_AUDIENCE}}",
     )
     assert rendered == load("edr-dataaddress-management-api.json")

@@ -18,6 +18,7 @@ from battrace.management import (
     parse_policy_definition,
 )
 from battrace.management._ld import expand
+
 from ._fixtures import CATALOG_REQUEST, CONTRACT_REQUESTS, POLICY_DEFINITIONS, load
 
 POLICY_CONTEXT = [CX_POLICY_CONTEXT, DSP_ODRL_PROFILE, DSP_CONTEXT]
@@ -44,10 +45,23 @@ def test_access_policy_keeps_catena_x_terms_short_and_context_ordered() -> None:
     assert parsed.policy == {
         "@context": POLICY_CONTEXT,
         "@type": "Set",
-        "permission": [{"action": "access", "constraint": [{"and": [
-            {"leftOperand": "Membership", "operator": "eq", "rightOperand": "active"},
-            {"leftOperand": "FrameworkAgreement", "operator": "eq", "rightOperand": "DataExchangeGovernance:1.0"},
-        ]}]}],
+        "permission": [
+            {
+                "action": "access",
+                "constraint": [
+                    {
+                        "and": [
+                            {"leftOperand": "Membership", "operator": "eq", "rightOperand": "active"},
+                            {
+                                "leftOperand": "FrameworkAgreement",
+                                "operator": "eq",
+                                "rightOperand": "DataExchangeGovernance:1.0",
+                            },
+                        ]
+                    }
+                ],
+            }
+        ],
     }
 
 
@@ -78,22 +92,45 @@ def test_contract_request_for_negotiations_keeps_the_empty_offer_as_sent() -> No
     assert parsed.counter_party_id is None
     assert parsed.protocol == "dataspace-protocol-http:2025-1"
     assert parsed.offer == {
-        "@id": "{{OFFER_ID}}", "@type": "Offer", "target": "{{ASSET_ID}}",
-        "assigner": "{{PROVIDER_IDENTIFIER}}", "permission": [], "prohibition": [], "obligation": [],
+        "@id": "{{OFFER_ID}}",
+        "@type": "Offer",
+        "target": "{{ASSET_ID}}",
+        "assigner": "{{PROVIDER_IDENTIFIER}}",
+        "permission": [],
+        "prohibition": [],
+        "obligation": [],
     }
     assert parsed.offer_context == []
     assert parsed.callback_addresses == (
-        CallbackAddress(uri="http://callback/url", events=("contract.negotiation",), transactional=False,
-                        auth_key="auth-key", auth_code_id="auth-code-id"),
+        CallbackAddress(
+            uri="http://callback/url",
+            events=("contract.negotiation",),
+            transactional=False,
+            auth_key="auth-key",
+            auth_code_id="auth-code-id",
+        ),
     )
 
 
 def test_contract_request_for_edrs_yields_offer_with_catena_x_context() -> None:
     parsed = parse_contract_request(load("contract-request-management-api-07_edrs.json"))
     assert parsed.offer_context == [CX_POLICY_CONTEXT]
-    assert parsed.offer["permission"] == [{"action": "use", "constraint": [{"and": [
-        {"leftOperand": "FrameworkAgreement", "operator": "eq", "rightOperand": "DataExchangeGovernance:1.0"},
-    ]}]}]
+    assert parsed.offer["permission"] == [
+        {
+            "action": "use",
+            "constraint": [
+                {
+                    "and": [
+                        {
+                            "leftOperand": "FrameworkAgreement",
+                            "operator": "eq",
+                            "rightOperand": "DataExchangeGovernance:1.0",
+                        },
+                    ]
+                }
+            ],
+        }
+    ]
     assert parsed.callback_addresses == ()
 
 
@@ -118,6 +155,9 @@ def test_catalog_request_parses_with_its_query_spec() -> None:
     assert parsed.counter_party_address == "https://provider.domain.com/api/v1/dsp/2025-1"
     assert parsed.protocol == "dataspace-protocol-http:2025-1"
     assert parsed.query_spec == QuerySpec(
-        offset=0, limit=50, sort_field="http://purl.org/dc/terms/type", sort_order="ASC",
+        offset=0,
+        limit=50,
+        sort_field="http://purl.org/dc/terms/type",
+        sort_order="ASC",
         filter_expression=(Criterion(EDC_NS + "someProperty", "=", "value"),),
     )

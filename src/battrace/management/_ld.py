@@ -88,7 +88,7 @@ def _malformed(step: str, error: Exception) -> InvalidInput:
 
 
 def _root_cause(error: BaseException) -> str:
-    """The innermost PyLD error's message (our loader's "not available offline" rather than PyLD's wrapper)."""
+    """The innermost PyLD error message (e.g. our loader's "not available offline", not PyLD's wrapper)."""
     cause: BaseException = error
     while isinstance(cause, jsonld.JsonLdError):
         details = cause.details if isinstance(cause.details, dict) else {}
