@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from battrace.jsonld import CX_POLICY_CONTEXT, DSP_CONTEXT, DSP_ODRL_PROFILE, EDC_NS
 from battrace.management import (
@@ -242,3 +245,35 @@ def test_edr_data_address_without_refresh_leaves_the_refresh_fields_out() -> Non
 def test_created_at_of_a_naive_datetime_is_taken_as_utc() -> None:
     naive = datetime(2025, 3, 1, 12, 0, 0, 123000)
     assert render_id_response("x", naive)["createdAt"] == T0_MILLIS
+
+
+_PROPERTY_KEYS = st.one_of(
+    st.from_regex(r"[a-z][A-Za-z0-9_]{0,8}", fullmatch=True).map(lambda local: EDC_NS + local),
+    st.sampled_from(
+        [
+            EDC_NS + "odrl",
+            EDC_NS + "a:b",
+            "http://purl.org/dc/terms/type",
+            "http://www.w3.org/ns/odrl/2/target",
+            "https://w3id.org/dspace/2025/1/format",
+        ]
+    ),
+)
+_SCALARS = st.one_of(
+    st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=10)
+)
+_VALUES = st.one_of(
+    _SCALARS,
+    st.lists(_SCALARS, min_size=2, max_size=3),
+    st.builds(lambda iri: {"@id": iri}, st.sampled_from(["https://x.example/a", "urn:x:1"])),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(properties=st.dictionaries(_PROPERTY_KEYS, _VALUES, max_size=5))
+def test_any_asset_properties_round_trip(properties: dict[str, Any]) -> None:
+    """One-element lists and nulls excluded: JSON-LD cannot tell them from a scalar / a missing value."""
+    data_address = {"type": "HttpData", "baseUrl": "https://backend.example"}
+    parsed = parse_asset(render_asset("asset-1", properties, data_address, T0))
+    assert parsed.properties == {**properties, EDC_NS + "id": "asset-1"}
+    assert parsed.data_address == data_address
