@@ -113,6 +113,28 @@ class NodeClient:
                 "protocol": "dataspace-protocol-http:2025-1", "policy": policy}
         return str(self.call("POST", "/management/v3/contractnegotiations", body)["@id"])
 
+    def counter(self, negotiation_id: str, verb: str, dataset_id: str, offer: Mapping[str, Any], assigner: str,
+                contexts: list[Any] | None = None) -> dict[str, Any]:
+        """battrace extension: provider counter-offer (`verb="offer"`) or consumer counter-request (`"request"`)."""
+        policy = {k: v for k, v in offer.items() if k != "@context"}
+        policy.update({"@type": "Offer", "target": dataset_id, "assigner": assigner})
+        extra = [c for c in (contexts or [CX_POLICY_CONTEXT]) if c != ODRL_PROFILE]
+        body = {"@context": [ODRL_PROFILE, *extra, EDC_CONTEXT], "@type": "ContractRequest",
+                "counterPartyAddress": "urn:battrace:unchanged", "protocol": "dataspace-protocol-http:2025-1",
+                "policy": policy}
+        result: dict[str, Any] = self.call("POST", f"/management/v3/contractnegotiations/{negotiation_id}/{verb}",
+                                           body)
+        return result
+
+    def act(self, kind: str, process_id: str, verb: str) -> Any:
+        """POST /management/v3/{contractnegotiations|transferprocesses}/{id}/{verb} (agree, accept, terminate,
+        suspend, resume, complete)."""
+        return self.call("POST", f"/management/v3/{kind}/{process_id}/{verb}")
+
+    def negotiations(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.call("POST", "/management/v3/contractnegotiations/request")
+        return result
+
     def negotiation(self, negotiation_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self.call("GET", f"/management/v3/contractnegotiations/{negotiation_id}")
         return result

@@ -50,7 +50,7 @@ class Node:
                                  limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
         self.resolver = DidResolver(self._guarded_fetcher(), clock=clock, allow_http=settings.dev)
         self.verifier = TokenVerifier(audience_did=self.did, resolver=self.resolver,
-                                      replay_guard=DbReplayGuard(self.store), clock=clock)
+                                      replay_guard=DbReplayGuard(self.store, clock=clock), clock=clock)
         self.ctx = ConnectorContext(
             me=Me(did=self.did, base_url=settings.base_url), store=self.store,
             claims=StaticClaims(settings.peers), dev=settings.dev,

@@ -39,6 +39,27 @@ _SUFFIX = {
 }
 
 
+def dsp_destination(destination: Mapping[str, Any]) -> dict[str, Any]:
+    """A push destination as DSP wants it (DataAddress, DSP 2025-1 §4.2), also from EDC's HttpData shape
+    (`{"type": "HttpData", "baseUrl", "authKey", "authCode"}`) that management clients send."""
+    if isinstance(destination.get("endpoint"), str):
+        address = dict(destination)
+        address.setdefault("@type", "DataAddress")
+        address.setdefault("endpointType", "https://w3id.org/idsa/v4.1/HTTP")
+        return address
+    base_url = destination.get("baseUrl")
+    if not isinstance(base_url, str):
+        raise InvalidInput("dataDestination needs an 'endpoint' (DSP DataAddress) or a 'baseUrl' (EDC HttpData)")
+    properties = []
+    if isinstance(destination.get("authCode"), str):
+        properties.append({"@type": "EndpointProperty", "name": "https://w3id.org/edc/v0.0.1/ns/authorization",
+                           "value": destination["authCode"]})
+    address = {"@type": "DataAddress", "endpointType": "https://w3id.org/idsa/v4.1/HTTP", "endpoint": base_url}
+    if properties:
+        address["endpointProperties"] = properties
+    return address
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -183,6 +204,7 @@ class TransferService:
             raise InvalidInput(f"transferType {transfer_type!r} is not supported (supported: {', '.join(FORMATS)})")
         if transfer_type == PUSH and not data_destination:
             raise InvalidInput("an HttpData-PUSH transfer needs a dataDestination")
+        data_destination = dsp_destination(data_destination) if data_destination else None
         now = self._ctx.clock()
         with self._ctx.store.transaction() as tx:
             agreement = tx.get_agreement(agreement_id)

@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any
 
 from pyld import jsonld  # type: ignore[import-untyped]
+from pyld.context_resolver import ContextResolver  # type: ignore[import-untyped]
 
 from battrace.errors import InvalidInput
 
@@ -76,24 +77,36 @@ def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str
     return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(_context_document(filename))}
 
 
+# PyLD is not hardened against arbitrary JSON (a number where a context is expected raises TypeError deep
+# inside); any of these from PyLD means the client sent a malformed document.
+_PYLD_CRASHES = (TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError)
+
+
+def _options() -> dict[str, Any]:
+    # A fresh resolver per call: PyLD's process-wide resolved-context cache is mutated when the DSP context
+    # @imports the ODRL profile, after which documents starting with that profile fail to expand.
+    return {"documentLoader": document_loader, "base": None,
+            "contextResolver": ContextResolver({}, document_loader)}
+
+
 def expand(document: dict[str, Any] | list[Any]) -> list[dict[str, Any]]:
     """Expand with local contexts only; a JSON-LD error becomes an InvalidInput (a 400 at the edge)."""
     try:
-        expanded: list[dict[str, Any]] = jsonld.expand(
-            document, {"documentLoader": document_loader, "base": None}
-        )
+        expanded: list[dict[str, Any]] = jsonld.expand(document, _options())
     except jsonld.JsonLdError as error:
         raise InvalidInput(f"JSON-LD expansion failed: {_root_cause(error)}") from error
+    except _PYLD_CRASHES as error:
+        raise InvalidInput(f"JSON-LD expansion failed: malformed document ({type(error).__name__})") from error
     return expanded
 
 
 def compact(document: dict[str, Any] | list[Any], context: list[Any] | dict[str, Any] | str) -> dict[str, Any]:
     try:
-        compacted: dict[str, Any] = jsonld.compact(
-            document, context, {"documentLoader": document_loader, "base": None}
-        )
+        compacted: dict[str, Any] = jsonld.compact(document, context, _options())
     except jsonld.JsonLdError as error:
         raise InvalidInput(f"JSON-LD compaction failed: {_root_cause(error)}") from error
+    except _PYLD_CRASHES as error:
+        raise InvalidInput(f"JSON-LD compaction failed: malformed document ({type(error).__name__})") from error
     return compacted
 
 
