@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from battrace.jsonld import CX_POLICY_CONTEXT, DSP_CONTEXT, DSP_ODRL_PROFILE, ODRL_NS
+from battrace.jsonld import CX_POLICY_CONTEXT, DSP_CONTEXT, DSP_ODRL_PROFILE, ODRL_NS, expand
 from battrace.policy import AtomicConstraint, LogicalConstraint, PolicyError, Rule, parse_policy
 
 from ._helpers import ACCESS, FIXTURES, USE, cx, load
@@ -235,3 +235,34 @@ def test_a_non_policy_object_is_rejected() -> None:
 
 def test_fixture_folder_has_its_notice() -> None:
     assert (Path(FIXTURES) / "NOTICE.md").is_file()
+
+
+def test_body_that_kept_the_message_context_still_gets_the_odrl_terms() -> None:
+    body = {
+        "@context": [CX_POLICY_CONTEXT, DSP_CONTEXT],
+        "@id": "offer-1",
+        "@type": "Offer",
+        "permission": [{"action": "use", "constraint": [FRAMEWORK_JSON]}],
+    }
+    assert parse_policy(body).permissions == (Rule(USE, (FRAMEWORK,)),)
+
+
+def test_management_style_context_with_profile_before_dsp_is_used_as_is() -> None:
+    body = {
+        "@context": [CX_POLICY_CONTEXT, DSP_ODRL_PROFILE, DSP_CONTEXT],
+        "@id": "p1",
+        "@type": "Set",
+        "permission": [{"action": "use", "constraint": [FRAMEWORK_JSON]}],
+    }
+    assert parse_policy(body).permissions == (Rule(USE, (FRAMEWORK,)),)
+
+
+def test_parsing_after_a_dsp_message_was_expanded_does_not_hit_the_pyld_cache_bug() -> None:
+    # PyLD 2.0.4 mutates its cached ODRL profile while processing a type-scoped @import; a context
+    # array that then starts with that URL crashed with a TypeError.
+    message = load("dsp-2025-1/contract-agreement-message-full.json")
+    expand(message)
+    bare = parse_policy({"@id": "x", "permission": [{"action": "use"}]}, [DSP_CONTEXT])
+    assert bare.permissions == (Rule(USE),)
+    edc = parse_policy(load("tractusx-edc/policydefinition-usage-allow-all.json"))
+    assert edc.permissions == (Rule(USE),)

@@ -10,15 +10,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from battrace.errors import InvalidInput
+from pyld import jsonld
+from pyld.context_resolver import ContextResolver
+
 from battrace.jsonld import (
+    CX_ODRL,
     CX_POLICY_CONTEXT,
     CX_POLICY_NS,
     DSP_CONTEXT,
     DSP_ODRL_PROFILE,
     EDC_NS,
     ODRL_NS,
-    expand,
+    document_loader,
 )
 from battrace.policy.model import (
     LOGICAL_OPERATORS,
@@ -52,11 +55,34 @@ def parse_policy(document: Mapping[str, Any], context: Sequence[Any] | None = No
     body = dict(document)
     if "@context" not in body:
         body["@context"] = policy_context(context)
+    elif _needs_odrl_terms(body["@context"]):
+        body["@context"] = policy_context(body["@context"])
+    return _policy(_policy_node(_expand(body)))
+
+
+def _expand(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """battrace.jsonld.expand, but with a context cache private to this call.
+
+    PyLD 2.0.4 bug: processing a DSP type-scoped context that ``@import``s the ODRL profile merges the
+    importing context *into PyLD's process-wide cached copy* of the profile (it gains ``@protected`` and
+    ``@propagate``). Afterwards, in the same process, a context starting with the profile crashes with a
+    TypeError, and one putting the Catena-X context after it fails with "tried to redefine a protected
+    term". A fresh resolver per call keeps policy parsing independent of what was expanded before.
+    """
+    options = {"documentLoader": document_loader, "base": None,
+               "contextResolver": ContextResolver({}, document_loader)}
     try:
-        expanded = expand(body)
-    except InvalidInput as error:
-        raise PolicyError(f"policy is not valid JSON-LD: {error.detail}") from error
-    return _policy(_policy_node(expanded))
+        expanded: list[dict[str, Any]] = jsonld.expand(body, options)
+    except jsonld.JsonLdError as error:
+        raise PolicyError(f"policy is not valid JSON-LD: {_root_cause(error)}") from error
+    return expanded
+
+
+def _root_cause(error: BaseException) -> str:
+    while isinstance(error, jsonld.JsonLdError) and getattr(error, "cause", None) is not None:
+        error = error.cause
+    message = getattr(error, "message", None) or str(error)
+    return str(message).splitlines()[0][:300]
 
 
 def policy_context(context: Sequence[Any] | None) -> list[Any]:
@@ -69,9 +95,15 @@ def policy_context(context: Sequence[Any] | None) -> list[Any]:
     if context is None:
         return list(DEFAULT_CONTEXT)
     items = [c for c in ([context] if isinstance(context, str | dict) else list(context)) if c != DSP_CONTEXT]
-    if DSP_ODRL_PROFILE not in items:
+    if DSP_ODRL_PROFILE not in items and CX_ODRL not in items:
         items.append(DSP_ODRL_PROFILE)
     return items
+
+
+def _needs_odrl_terms(context: Any) -> bool:
+    """A body that kept its message's @context ([..., DSP]) lacks the type-scoped ODRL terms."""
+    items = [context] if isinstance(context, str | dict) else list(context)
+    return DSP_CONTEXT in items and DSP_ODRL_PROFILE not in items and CX_ODRL not in items
 
 
 def _policy_node(expanded: list[dict[str, Any]]) -> dict[str, Any]:
