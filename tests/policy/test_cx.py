@@ -255,3 +255,20 @@ def test_known_bad_upstream_samples_parse_but_are_denied(path: str, culprit: str
     assert not decision.allowed
     assert any(culprit in r for r in decision.reasons), decision.reasons
 
+
+
+def test_tractusx_bpn_group_example_allows_a_caller_in_exactly_that_group() -> None:
+    policy = parse_policy(load("tractusx-edc/policydefinition-usage-bpn-group.json"))
+    assert evaluate(policy, caller(businessPartnerGroups=["gold-partners"]), action=USE).allowed
+    assert not evaluate(policy, caller(businessPartnerGroups=["silver"]), action=USE).allowed
+
+
+def test_tractusx_membership_deg_access_example() -> None:
+    policy = parse_policy(load("tractusx-edc/policydefinition-access-membership-deg.json"))
+    assert evaluate(policy, caller("catalog")).allowed
+    assert not evaluate(policy, caller("catalog", frameworkAgreements={})).allowed
+
+
+def test_tractusx_allow_all_example_allows() -> None:
+    policy = parse_policy(load("tractusx-edc/policydefinition-usage-allow-all.json"))
+    assert evaluate(policy, caller()).allowed

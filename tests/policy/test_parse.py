@@ -266,3 +266,9 @@ def test_parsing_after_a_dsp_message_was_expanded_does_not_hit_the_pyld_cache_bu
     assert bare.permissions == (Rule(USE),)
     edc = parse_policy(load("tractusx-edc/policydefinition-usage-allow-all.json"))
     assert edc.permissions == (Rule(USE),)
+
+
+def test_empty_logical_constraint_is_refused() -> None:
+    document = _one_constraint({"and": []})
+    with pytest.raises(PolicyError, match="has no members"):
+        parse_policy(document)

@@ -55,6 +55,9 @@ class LogicalConstraint:
     def __post_init__(self) -> None:
         if self.operator not in LOGICAL_OPERATORS:
             raise PolicyError(f"unknown logical operator {self.operator!r}")
+        if not self.constraints:
+            # An empty "and" would vacuously hold: refuse it rather than allow by accident.
+            raise PolicyError(f"logical constraint {self.operator!r} has no members")
         object.__setattr__(self, "constraints", tuple(self.constraints))
 
 
