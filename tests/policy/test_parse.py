@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from battrace.jsonld import CX_POLICY_CONTEXT, DSP_CONTEXT, DSP_ODRL_PROFILE, ODRL_NS, expand
 from battrace.policy import AtomicConstraint, LogicalConstraint, PolicyError, Rule, parse_policy
@@ -271,4 +274,26 @@ def test_parsing_after_a_dsp_message_was_expanded_does_not_hit_the_pyld_cache_bu
 def test_empty_logical_constraint_is_refused() -> None:
     document = _one_constraint({"and": []})
     with pytest.raises(PolicyError, match="has no members"):
+        parse_policy(document)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.sampled_from(["use", "eq", "and", "@id", "odrl:eq"]),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(
+        st.sampled_from(
+            ["permission", "constraint", "action", "leftOperand", "operator", "rightOperand", "and", "or",
+             "@id", "@type", "@value", "@list", "prohibition", "obligation", "duty", "target"]
+        ),
+        children,
+        max_size=4,
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.sampled_from(["permission", "prohibition", "@id", "@type"]), _JSON, max_size=3))
+def test_garbage_is_a_policy_error_or_a_policy_never_a_crash(document: dict[str, Any]) -> None:
+    with contextlib.suppress(PolicyError):
         parse_policy(document)

@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pyld import jsonld
-from pyld.context_resolver import ContextResolver
-
+from battrace.errors import InvalidInput
 from battrace.jsonld import (
     CX_ODRL,
     CX_POLICY_CONTEXT,
@@ -21,7 +19,7 @@ from battrace.jsonld import (
     DSP_ODRL_PROFILE,
     EDC_NS,
     ODRL_NS,
-    document_loader,
+    expand,
 )
 from battrace.policy.model import (
     LOGICAL_OPERATORS,
@@ -61,28 +59,12 @@ def parse_policy(document: Mapping[str, Any], context: Sequence[Any] | None = No
 
 
 def _expand(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """battrace.jsonld.expand, but with a context cache private to this call.
-
-    PyLD 2.0.4 bug: processing a DSP type-scoped context that ``@import``s the ODRL profile merges the
-    importing context *into PyLD's process-wide cached copy* of the profile (it gains ``@protected`` and
-    ``@propagate``). Afterwards, in the same process, a context starting with the profile crashes with a
-    TypeError, and one putting the Catena-X context after it fails with "tried to redefine a protected
-    term". A fresh resolver per call keeps policy parsing independent of what was expanded before.
-    """
-    options = {"documentLoader": document_loader, "base": None,
-               "contextResolver": ContextResolver({}, document_loader)}
+    # battrace.jsonld.expand resolves contexts privately per call: PyLD 2.0.4 corrupts its shared
+    # cache of the ODRL profile after a DSP type-scoped @import (regression test in test_parse.py).
     try:
-        expanded: list[dict[str, Any]] = jsonld.expand(body, options)
-    except jsonld.JsonLdError as error:
-        raise PolicyError(f"policy is not valid JSON-LD: {_root_cause(error)}") from error
-    return expanded
-
-
-def _root_cause(error: BaseException) -> str:
-    while isinstance(error, jsonld.JsonLdError) and getattr(error, "cause", None) is not None:
-        error = error.cause
-    message = getattr(error, "message", None) or str(error)
-    return str(message).splitlines()[0][:300]
+        return expand(body)
+    except InvalidInput as error:
+        raise PolicyError(f"policy is not valid JSON-LD: {error.detail}") from error
 
 
 def policy_context(context: Sequence[Any] | None) -> list[Any]:
