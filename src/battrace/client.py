@@ -41,6 +41,12 @@ class NodeClient:
     def close(self) -> None:
         self._http.close()
 
+    def __enter__(self) -> NodeClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # ---- plumbing
     def call(self, method: str, path: str, body: Any = None, *, expect: Iterable[int] = (200, 204)) -> Any:
         response = self._http.request(method, self.base_url + path, json=body, headers=self._headers)

@@ -53,6 +53,7 @@ class NodeProcess:
     database_url: str | None = None
     peers: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    log_level: str = "warning"
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -85,7 +86,7 @@ class NodeProcess:
         write_config(config, settings, self.peers)
         log = (self.data_dir / "node.log").open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "battrace.cli", "serve", "--config", str(config), "--log-level", "warning"],
+            [sys.executable, "-m", "battrace.cli", "serve", "--config", str(config), "--log-level", self.log_level],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         self.wait_healthy(timeout)

@@ -121,15 +121,16 @@ class Dispatcher:
 
     def _dispatch_due(self) -> float:
         now = self._ctx.clock()
-        with self._ctx.store.read() as tx:
-            due = tx.due_messages(now, limit=200)
-            next_due = tx.next_due_at()
-        for message in due:
-            assert message.id is not None
-            with self._lock:
-                if message.id in self._in_flight:
-                    continue
-                self._in_flight.add(message.id)
+        # Read and claim under the lock: a worker settles (deletes) a message before it releases its claim,
+        # so holding the lock here means a message read as due is either still claimed or still undelivered,
+        # never "just delivered and released" (which would send it twice).
+        with self._lock:
+            with self._ctx.store.read() as tx:
+                due = tx.due_messages(now, limit=200)
+                next_due = tx.next_due_at()
+            fresh = [m for m in due if m.id not in self._in_flight]
+            self._in_flight.update(m.id for m in fresh if m.id is not None)
+        for message in fresh:
             self._pool.submit(self._deliver, message)
         if next_due is None:
             return 5.0

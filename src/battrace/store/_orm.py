@@ -175,7 +175,7 @@ class EdrTokenRow(Base):
 class OutboxRow(Base):
     __tablename__ = "outbox"
     # due_messages looks up the oldest message per process; next_due_at scans by time.
-    __table_args__ = (Index(None, "process_kind", "process_id", "id"),)
+    __table_args__ = (Index(None, "process_kind", "process_id", "id"), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     process_kind: Mapped[str]
     process_id: Mapped[str]

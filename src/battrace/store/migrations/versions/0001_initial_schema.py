@@ -118,6 +118,9 @@ def upgrade() -> None:
         sa.Column("next_attempt_at", TIMESTAMP, nullable=False),
         sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
+        # Ids must never be reused: the dispatcher settles a delivery by id, and a reused id would make a
+        # late settlement delete a newer message (SQLite reuses the highest rowid without AUTOINCREMENT).
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_outbox_next_attempt_at"), "outbox", ["next_attempt_at"])
     op.create_index(
