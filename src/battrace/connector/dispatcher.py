@@ -76,8 +76,11 @@ class PeerClient:
 def _detail(status: int, body: Mapping[str, Any] | None) -> str:
     if body is None:
         return f"HTTP {status}"
-    reason = body.get("detail") or body.get("reason") or body.get("code")
-    return f"HTTP {status}: {reason}" if reason else f"HTTP {status}"
+    detail = body.get("detail") or body.get("code")
+    reasons = body.get("reason")
+    if isinstance(reasons, list) and reasons and reasons != [detail]:
+        detail = f"{detail} ({'; '.join(str(r) for r in reasons)})" if detail else "; ".join(map(str, reasons))
+    return f"HTTP {status}: {detail}" if detail else f"HTTP {status}"
 
 
 PushSender = Callable[[OutboxMessage], Outcome]
