@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from battrace.client import EDC_CONTEXT, NodeClient
+from battrace.client import EDC_CONTEXT, ODRL_PROFILE, NodeClient
 from battrace.dsp import messages as dsp
 from battrace.jsonld import DSP_CONTEXT
 from ._peer import JSON, Peer
@@ -25,7 +25,7 @@ PEER_CLAIMS: JSON = {"bpn": PEER_BPN, "membership": "active",
                      "frameworkAgreements": {"DataExchangeGovernance": "1.0"}}
 # An extra constraint turns a catalog offer into "different terms": the node waits for its operator.
 EXTRA_CONSTRAINT: JSON = {"leftOperand": "UsagePurpose", "operator": "isAnyOf", "rightOperand": ["cx.pcf.base:1"]}
-QUERY_ALL: JSON = {"@context": EDC_CONTEXT, "@type": "QuerySpec", "offset": 0, "limit": 10_000}
+QUERY_ALL: JSON = {"@context": EDC_CONTEXT, "@type": "QuerySpec", "offset": 0, "limit": 1000}
 
 
 def new_pid() -> str:
@@ -188,6 +188,92 @@ def policy_body(offer: Mapping[str, Any], contexts: list[str], target: str, assi
     """A management ContractRequest-shaped body (counter-offer / counter-request) carrying `offer`."""
     policy = {k: v for k, v in offer.items() if k != "@context"}
     policy.update({"@type": "Offer", "target": target, "assigner": assigner})
-    return {"@context": [*contexts, EDC_CONTEXT], "@type": "ContractRequest",
+    extra = [c for c in contexts if c != ODRL_PROFILE]
+    return {"@context": [ODRL_PROFILE, *extra, EDC_CONTEXT], "@type": "ContractRequest",
             "counterPartyAddress": "http://127.0.0.1/unused", "protocol": "dataspace-protocol-http:2025-1",
             "policy": policy}
+
+
+# ---------------------------------------------------------------------------------------------- node as consumer
+
+PEER_DATASET = "urn:tck:peer-dataset"
+
+
+def peer_offer(peer: Peer, offer_id: str = "urn:tck:peer-offer") -> JSON:
+    """What the peer-as-provider offers: a plain use permission on its dataset."""
+    return {"@id": offer_id, "@type": "Offer", "target": PEER_DATASET, "assigner": peer.did,
+            "permission": [{"action": "use"}]}
+
+
+@dataclass(frozen=True)
+class NodeConsumer:
+    """One negotiation the node started as consumer: its management id, both pids, its callback address."""
+
+    negotiation_id: str
+    consumer_pid: str
+    provider_pid: str
+    callback: str
+
+    def url(self, suffix: str) -> str:
+        return f"{self.callback.rstrip('/')}/negotiations/{self.consumer_pid}/{suffix}"
+
+
+def node_requests(peer: Peer, operator: Operator) -> NodeConsumer:
+    """The node's operator starts a negotiation with the peer; the peer ACKs 201 with its providerPid."""
+    nid = operator.client.negotiate(peer.dsp_base, peer.did, PEER_DATASET, peer_offer(peer), [])
+    message = peer.wait_for("ContractRequestMessage", path="/dsp/negotiations/request")
+    assert message.schema_errors is None, message.schema_errors
+    assert message.status == 201 and message.answer is not None
+    n = NodeConsumer(nid, message.body["consumerPid"], message.answer["providerPid"],
+                     message.body["callbackAddress"])
+    _wait_for_provider_pid(peer, n)
+    return n
+
+
+def _wait_for_provider_pid(peer: Peer, n: NodeConsumer) -> None:
+    """The node records our providerPid when it reads our ACK; later messages must carry it."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        view = peer.get(f"/callback/negotiations/{n.consumer_pid}").json()
+        if view.get("providerPid") == n.provider_pid:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"node never adopted providerPid {n.provider_pid}")
+
+
+def consumer_state(peer: Peer, n: NodeConsumer) -> str:
+    response = peer.get(f"/callback/negotiations/{n.consumer_pid}")
+    assert response.status_code == 200, response.text
+    return str(response.json()["state"])
+
+
+def offer_to_node(peer: Peer, n: NodeConsumer, offer_id: str = "urn:tck:peer-offer") -> httpx.Response:
+    message = dsp.contract_offer(n.provider_pid, peer_offer(peer, offer_id), consumer_pid=n.consumer_pid)
+    return peer.send(n.url("offers"), message)
+
+
+def agreement_to_node(peer: Peer, n: NodeConsumer, *, assignee: str | None = None) -> httpx.Response:
+    agreement = {"@id": new_pid(), "@type": "Agreement", "target": PEER_DATASET, "assigner": peer.did,
+                 "assignee": assignee or peer.node_did, "timestamp": "2026-01-01T00:00:00Z",
+                 "permission": [{"action": "use"}]}
+    return peer.send(n.url("agreement"), dsp.contract_agreement(n.provider_pid, n.consumer_pid, agreement))
+
+
+def finalize_node(peer: Peer, n: NodeConsumer) -> httpx.Response:
+    return peer.send(n.url("events"), dsp.negotiation_event(n.provider_pid, n.consumer_pid, "FINALIZED"))
+
+
+def terminate_node(peer: Peer, n: NodeConsumer) -> httpx.Response:
+    message = dsp.negotiation_termination(n.provider_pid, n.consumer_pid, code="TCK",
+                                          reason=["terminated by the scripted provider"])
+    return peer.send(n.url("termination"), message)
+
+
+def node_finalized(peer: Peer, operator: Operator) -> tuple[NodeConsumer, str]:
+    """CN_C:01-04 end to end; returns the negotiation and the agreement id the node holds as consumer."""
+    n = node_requests(peer, operator)
+    assert agreement_to_node(peer, n).status_code == 200
+    peer.wait_for("ContractAgreementVerificationMessage", n.provider_pid)
+    assert finalize_node(peer, n).status_code == 200
+    done = operator.wait_negotiation(n.negotiation_id, "FINALIZED")
+    return n, str(done["contractAgreementId"])
