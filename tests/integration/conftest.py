@@ -19,6 +19,7 @@ import pytest
 from battrace.client import NodeClient, first_offer
 from battrace.devnet import NodeProcess
 
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 CONSUMER_BPN = "BPNL000000000CON"
 PROVIDER_BPN = "BPNL000000000PRO"
 
