@@ -277,3 +277,78 @@ def node_finalized(peer: Peer, operator: Operator) -> tuple[NodeConsumer, str]:
     assert finalize_node(peer, n).status_code == 200
     done = operator.wait_negotiation(n.negotiation_id, "FINALIZED")
     return n, str(done["contractAgreementId"])
+
+
+# ---------------------------------------------------------------------------------------------- transfers
+
+PULL = "HttpData-PULL"
+_SUFFIX = {"start": dsp.transfer_start, "completion": dsp.transfer_completion,
+           "suspension": dsp.transfer_suspension, "termination": dsp.transfer_termination}
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """One transfer between the peer and the node: both pids, the node's id, where the peer sends to."""
+
+    consumer_pid: str
+    provider_pid: str
+    transfer_id: str
+    base: str  # node URL prefix for this process's messages (provider base or consumer callback)
+    node_is_provider: bool
+
+    @property
+    def pid_at_node(self) -> str:
+        return self.provider_pid if self.node_is_provider else self.consumer_pid
+
+    def send(self, peer: Peer, suffix: str, data_address: JSON | None = None) -> httpx.Response:
+        """POST a TransferStart/Completion/Suspension/TerminationMessage for this process to the node."""
+        build = _SUFFIX[suffix]
+        if suffix == "start":
+            message = dsp.transfer_start(self.provider_pid, self.consumer_pid, data_address)
+        else:
+            message = build(self.provider_pid, self.consumer_pid)
+        return peer.send(f"{self.base}/transfers/{self.pid_at_node}/{suffix}", message)
+
+
+def transfer_request(peer: Peer, operator: Operator, agreement_id: str) -> Transfer:
+    """Peer as consumer: TransferRequestMessage (pull) to the node, which ACKs 201 REQUESTED."""
+    consumer_pid = new_pid()
+    message = dsp.transfer_request(consumer_pid, agreement_id, PULL, peer.callback)
+    response = peer.send("/transfers/request", message)
+    assert response.status_code == 201, response.text
+    ack = response.json()
+    assert ack["@type"] == "TransferProcess" and ack["consumerPid"] == consumer_pid, ack
+    return Transfer(consumer_pid, ack["providerPid"], operator.transfer_id_for(consumer_pid), peer.node_dsp, True)
+
+
+def provider_started(peer: Peer, operator: Operator, agreement_id: str) -> tuple[Transfer, JSON]:
+    """Request, then the node's TransferStartMessage (with the EDR) arrives at the peer's callback."""
+    t = transfer_request(peer, operator, agreement_id)
+    start = peer.wait_for("TransferStartMessage", t.consumer_pid)
+    assert start.schema_errors is None, start.schema_errors
+    return t, start.body
+
+
+def transfer_state_at_node(peer: Peer, t: Transfer) -> str:
+    response = peer.get(f"/transfers/{t.provider_pid}")
+    assert response.status_code == 200, response.text
+    return str(response.json()["state"])
+
+
+def node_transfer(peer: Peer, operator: Operator, agreement_id: str) -> Transfer:
+    """Node as consumer: its operator requests a pull transfer; the peer ACKs 201 with a providerPid."""
+    tid = operator.client.transfer(peer.dsp_base, agreement_id)
+    message = peer.wait_for("TransferRequestMessage", path="/dsp/transfers/request")
+    assert message.schema_errors is None, message.schema_errors
+    assert message.status == 201 and message.answer is not None
+    t = Transfer(message.body["consumerPid"], message.answer["providerPid"], tid,
+                 message.body["callbackAddress"].rstrip("/"), False)
+    deadline = time.monotonic() + 5
+    while operator.client.transfer_process(tid).get("correlationId") != t.provider_pid:
+        assert time.monotonic() < deadline, "node never adopted the peer's providerPid"
+        time.sleep(0.01)
+    return t
+
+
+def edr(peer: Peer, token: str = "peer-token") -> JSON:
+    return dsp.data_address_edr(f"{peer.dsp_base}/data", token, 600)

@@ -171,6 +171,10 @@ class Peer:
         with self._changed:
             self._scripts.append(_Script(kind, (status, body)))
 
+    def clear_scripts(self) -> None:
+        with self._changed:
+            self._scripts.clear()
+
     def wait_for(self, kind: str, pid: str | None = None, timeout: float = 10.0, *, path: str = "") -> Received:
         """The first not yet consumed message of `kind` (about process `pid`, either role, sent to a path
         ending with `path`); it is consumed."""

@@ -52,3 +52,10 @@ def operator(node: NodeProcess) -> Iterator[Operator]:
     client = node.client()
     yield Operator(client)
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def _scripts_end_with_the_test(peer: Peer) -> Iterator[None]:
+    """A scripted answer a test did not use must not leak into the next test."""
+    yield
+    peer.clear_scripts()
