@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ import httpx
 from battrace.client import EDC_CONTEXT, ODRL_PROFILE, NodeClient
 from battrace.dsp import messages as dsp
 from battrace.jsonld import DSP_CONTEXT
+
 from ._peer import JSON, Peer
 
 DATASET = "tck-battery-passport"
@@ -24,7 +25,8 @@ PEER_BPN = "BPNL000000000PEE"
 PEER_CLAIMS: JSON = {"bpn": PEER_BPN, "membership": "active",
                      "frameworkAgreements": {"DataExchangeGovernance": "1.0"}}
 # An extra constraint turns a catalog offer into "different terms": the node waits for its operator.
-EXTRA_CONSTRAINT: JSON = {"leftOperand": "UsagePurpose", "operator": "isAnyOf", "rightOperand": ["cx.pcf.base:1"]}
+EXTRA_CONSTRAINT: JSON = {"leftOperand": "UsagePurpose", "operator": "isAnyOf",
+                          "rightOperand": ["cx.pcf.base:1"]}
 QUERY_ALL: JSON = {"@context": EDC_CONTEXT, "@type": "QuerySpec", "offset": 0, "limit": 1000}
 
 
@@ -38,11 +40,12 @@ def publish(client: NodeClient) -> None:
     client.create_policy("tck-members", [{"action": "access", "constraint": [
         {"leftOperand": "Membership", "operator": "eq", "rightOperand": "active"}]}])
     client.create_policy("tck-usage", [{"action": "use", "constraint": [
-        {"leftOperand": "FrameworkAgreement", "operator": "eq", "rightOperand": "DataExchangeGovernance:1.0"}]}])
+        {"leftOperand": "FrameworkAgreement", "operator": "eq",
+         "rightOperand": "DataExchangeGovernance:1.0"}]}])
     client.create_contract_definition("tck-offer", "tck-members", "tck-usage", [DATASET])
 
 
-# ---------------------------------------------------------------------------------------------- node as provider
+# --- node as provider
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,8 @@ def terminate(peer: Peer, n: Negotiation) -> httpx.Response:
 
 
 def counter_request(peer: Peer, n: Negotiation, offer: Offer) -> httpx.Response:
-    message = dsp.contract_request(n.consumer_pid, offer.body, provider_pid=n.provider_pid, contexts=offer.contexts)
+    message = dsp.contract_request(n.consumer_pid, offer.body, provider_pid=n.provider_pid,
+                                   contexts=offer.contexts)
     return peer.send(f"/negotiations/{n.provider_pid}/request", message)
 
 
@@ -133,7 +137,7 @@ def finalized(peer: Peer) -> tuple[Negotiation, str]:
     return n, str(agreement["agreement"]["@id"])
 
 
-# ---------------------------------------------------------------------------------------------- node operator
+# --- node operator
 
 
 class Operator:
@@ -143,7 +147,8 @@ class Operator:
         self.client = client
 
     def negotiation_ids(self) -> set[str]:
-        return {n["@id"] for n in self.client.call("POST", "/management/v3/contractnegotiations/request", QUERY_ALL)}
+        listed = self.client.call("POST", "/management/v3/contractnegotiations/request", QUERY_ALL)
+        return {n["@id"] for n in listed}
 
     def new_negotiation(self, before: set[str]) -> str:
         """The node's id of the one negotiation created since `before` (the management API shows no pids)."""
@@ -194,7 +199,7 @@ def policy_body(offer: Mapping[str, Any], contexts: list[str], target: str, assi
             "policy": policy}
 
 
-# ---------------------------------------------------------------------------------------------- node as consumer
+# --- node as consumer
 
 PEER_DATASET = "urn:tck:peer-dataset"
 
@@ -279,11 +284,13 @@ def node_finalized(peer: Peer, operator: Operator) -> tuple[NodeConsumer, str]:
     return n, str(done["contractAgreementId"])
 
 
-# ---------------------------------------------------------------------------------------------- transfers
+# --- transfers
 
 PULL = "HttpData-PULL"
-_SUFFIX = {"start": dsp.transfer_start, "completion": dsp.transfer_completion,
-           "suspension": dsp.transfer_suspension, "termination": dsp.transfer_termination}
+_CLOSING: dict[str, Callable[[str, str], JSON]] = {
+    "completion": dsp.transfer_completion, "suspension": dsp.transfer_suspension,
+    "termination": dsp.transfer_termination,
+}
 
 
 @dataclass(frozen=True)
@@ -302,11 +309,10 @@ class Transfer:
 
     def send(self, peer: Peer, suffix: str, data_address: JSON | None = None) -> httpx.Response:
         """POST a TransferStart/Completion/Suspension/TerminationMessage for this process to the node."""
-        build = _SUFFIX[suffix]
         if suffix == "start":
             message = dsp.transfer_start(self.provider_pid, self.consumer_pid, data_address)
         else:
-            message = build(self.provider_pid, self.consumer_pid)
+            message = _CLOSING[suffix](self.provider_pid, self.consumer_pid)
         return peer.send(f"{self.base}/transfers/{self.pid_at_node}/{suffix}", message)
 
 
@@ -318,7 +324,8 @@ def transfer_request(peer: Peer, operator: Operator, agreement_id: str) -> Trans
     assert response.status_code == 201, response.text
     ack = response.json()
     assert ack["@type"] == "TransferProcess" and ack["consumerPid"] == consumer_pid, ack
-    return Transfer(consumer_pid, ack["providerPid"], operator.transfer_id_for(consumer_pid), peer.node_dsp, True)
+    transfer_id = operator.transfer_id_for(consumer_pid)
+    return Transfer(consumer_pid, ack["providerPid"], transfer_id, peer.node_dsp, True)
 
 
 def provider_started(peer: Peer, operator: Operator, agreement_id: str) -> tuple[Transfer, JSON]:

@@ -156,7 +156,7 @@ class Peer:
     # ------------------------------------------------------------------ talking to the node
 
     def send(self, path: str, message: Mapping[str, Any], *, token: str | None = None) -> httpx.Response:
-        """POST a DSP message to `<node dsp base><path>` (or to an absolute URL), signed with a fresh token."""
+        """POST a DSP message to `<node dsp base><path>` (or an absolute URL), signed with a fresh token."""
         url = path if path.startswith("http") else self.node_dsp + path
         return self._http.post(url, json=dict(message),
                                headers={"Authorization": f"Bearer {token or self.token()}"})
@@ -175,7 +175,8 @@ class Peer:
         with self._changed:
             self._scripts.clear()
 
-    def wait_for(self, kind: str, pid: str | None = None, timeout: float = 10.0, *, path: str = "") -> Received:
+    def wait_for(self, kind: str, pid: str | None = None, timeout: float = 10.0, *,
+                 path: str = "") -> Received:
         """The first not yet consumed message of `kind` (about process `pid`, either role, sent to a path
         ending with `path`); it is consumed."""
         deadline = time.monotonic() + timeout

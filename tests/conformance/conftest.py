@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from battrace.devnet import NodeProcess
+
 from ._flows import PEER_CLAIMS, Operator, publish
 from ._peer import Peer, free_port
 

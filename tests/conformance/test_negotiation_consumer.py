@@ -59,7 +59,7 @@ def _verified_and_finalized(peer: Peer, operator: Operator, n: NodeConsumer) -> 
     operator.wait_negotiation(n.negotiation_id, "FINALIZED")
 
 
-# ---------------------------------------------------------------------------------------------- CN_C:01 positive
+# --- CN_C:01 positive
 
 
 def test_cn_c_01_01_offer_accepted_agreed_verified_finalized(peer: Peer, operator: Operator) -> None:
@@ -71,7 +71,8 @@ def test_cn_c_01_02_offer_counter_request_provider_terminated(peer: Peer, operat
     n = _offered(peer, operator)
     counter = peer_offer(peer, "urn:tck:counter-request")
     operator.act_on_negotiation(n.negotiation_id, "request", policy_body(counter, [], PEER_DATASET, peer.did))
-    message = peer.wait_for("ContractRequestMessage", n.provider_pid, path=f"/negotiations/{n.provider_pid}/request")
+    path = f"/negotiations/{n.provider_pid}/request"
+    message = peer.wait_for("ContractRequestMessage", n.provider_pid, path=path)
     assert message.schema_errors is None, message.schema_errors
     assert terminate_node(peer, n).status_code == 200
     operator.wait_negotiation(n.negotiation_id, "TERMINATED")
@@ -90,7 +91,7 @@ def test_cn_c_01_04_agreement_verified_finalized(peer: Peer, operator: Operator)
     assert operator.negotiation(n.negotiation_id)["contractAgreementId"]
 
 
-# ---------------------------------------------------------------------------------------------- CN_C:02 terminations
+# --- CN_C:02 terminations
 
 
 def test_cn_c_02_01_request_provider_terminated(peer: Peer, operator: Operator) -> None:
@@ -107,7 +108,7 @@ def test_cn_c_02_02_request_consumer_terminated(peer: Peer, operator: Operator) 
 
 
 def test_cn_c_02_03_agreement_consumer_terminated(peer: Peer, operator: Operator) -> None:
-    # The node terminates an agreement that is not for it (here: assigned to someone else) instead of verifying.
+    # The node terminates an agreement that is not for it (assigned to someone else) instead of verifying.
     n = node_requests(peer, operator)
     assert agreement_to_node(peer, n, assignee="did:web:someone-else.example").status_code == 200
     message = peer.wait_for("ContractNegotiationTerminationMessage", n.provider_pid)
@@ -135,7 +136,7 @@ def test_cn_c_02_06_agreement_verified_provider_terminated(peer: Peer, operator:
     operator.wait_negotiation(n.negotiation_id, "TERMINATED")
 
 
-# ---------------------------------------------------------------------------------------------- CN_C:03 negative
+# --- CN_C:03 negative
 
 
 def test_cn_c_03_01_finalized_right_after_request_is_refused(peer: Peer, operator: Operator) -> None:
@@ -165,9 +166,9 @@ def test_cn_c_03_05_offer_in_accepted_is_refused(peer: Peer, operator: Operator)
 
 @pytest.mark.xfail(strict=True, reason=(
     "node bug: on a matching ContractAgreementMessage the consumer enqueues its verification and records "
-    "VERIFIED in the same transaction, before the provider has acknowledged the verification (DSP 2025-1 §3.1). "
-    "A FINALIZED event from a provider that never received (ACKed) a verification is answered 200 and "
-    "finalizes instead of 400 ContractNegotiationError (TCK CN_C:03-06)."))
+    "VERIFIED in the same transaction, before the provider has acknowledged the verification "
+    "(DSP 2025-1 §3.1). A FINALIZED event from a provider that never received (ACKed) a verification is "
+    "answered 200 and finalizes instead of 400 ContractNegotiationError (TCK CN_C:03-06)."))
 def test_cn_c_03_06_finalized_in_agreed_is_refused(peer: Peer, operator: Operator) -> None:
     n = _accepted(peer, operator)
     for _ in range(3):  # the provider does not acknowledge the verification

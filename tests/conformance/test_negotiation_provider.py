@@ -57,10 +57,11 @@ def _assert_refused(response_status: int, body: dict[str, object], n: Negotiatio
     assert body["providerPid"] == n.provider_pid and body["consumerPid"] == n.consumer_pid, body
 
 
-# ---------------------------------------------------------------------------------------------- CN:01 positive
+# --- CN:01 positive
 
 
-def test_cn_01_01_request_offer_consumer_terminated(peer: Peer, operator: Operator, node: NodeProcess) -> None:
+def test_cn_01_01_request_offer_consumer_terminated(peer: Peer, operator: Operator,
+                                                    node: NodeProcess) -> None:
     n, _ = _offered(peer, operator, node)
     response = terminate(peer, n)
     assert response.status_code == 200, response.text
@@ -103,7 +104,7 @@ def test_cn_01_04_request_agreement_verified_finalized(peer: Peer) -> None:
     assert state_at_node(peer, n) == "FINALIZED"
 
 
-# ---------------------------------------------------------------------------------------------- CN:02 terminations
+# --- CN:02 terminations
 
 
 def test_cn_02_01_request_provider_terminated(peer: Peer, operator: Operator) -> None:
@@ -127,20 +128,22 @@ def test_cn_02_03_request_agreement_consumer_terminated(peer: Peer) -> None:
     assert state_at_node(peer, n) == "TERMINATED"
 
 
-def test_cn_02_04_request_offer_consumer_terminated(peer: Peer, operator: Operator, node: NodeProcess) -> None:
+def test_cn_02_04_request_offer_consumer_terminated(peer: Peer, operator: Operator,
+                                                    node: NodeProcess) -> None:
     n, nid = _offered(peer, operator, node)
     assert terminate(peer, n).status_code == 200
     assert operator.negotiation(nid)["state"] == "TERMINATED"
 
 
-def test_cn_02_05_request_offer_provider_terminated(peer: Peer, operator: Operator, node: NodeProcess) -> None:
+def test_cn_02_05_request_offer_provider_terminated(peer: Peer, operator: Operator,
+                                                    node: NodeProcess) -> None:
     n, nid = _offered(peer, operator, node)
     operator.act_on_negotiation(nid, "terminate", None)
     assert peer.wait_for("ContractNegotiationTerminationMessage", n.consumer_pid).schema_errors is None
     assert state_at_node(peer, n) == "TERMINATED"
 
 
-# ---------------------------------------------------------------------------------------------- CN:03 negative
+# --- CN:03 negative
 
 
 def test_cn_03_01_termination_after_finalized_is_refused(peer: Peer) -> None:
@@ -150,7 +153,8 @@ def test_cn_03_01_termination_after_finalized_is_refused(peer: Peer) -> None:
     assert state_at_node(peer, n) == "FINALIZED"
 
 
-def test_cn_03_02_verification_in_offered_is_refused(peer: Peer, operator: Operator, node: NodeProcess) -> None:
+def test_cn_03_02_verification_in_offered_is_refused(peer: Peer, operator: Operator,
+                                                     node: NodeProcess) -> None:
     n, _ = _offered(peer, operator, node)
     response = verify(peer, n)
     _assert_refused(response.status_code, response.json(), n)
@@ -162,7 +166,8 @@ def test_cn_03_02_verification_in_offered_is_refused(peer: Peer, operator: Opera
     "before the consumer has acknowledged the ContractAgreementMessage (DSP 2025-1 §3.1: a state is entered "
     "when the counter-party ACKs). A verification from a consumer still in ACCEPTED is answered 200 and "
     "finalizes instead of 400 ContractNegotiationError (TCK CN:03-03)."))
-def test_cn_03_03_verification_in_accepted_is_refused(peer: Peer, operator: Operator, node: NodeProcess) -> None:
+def test_cn_03_03_verification_in_accepted_is_refused(peer: Peer, operator: Operator,
+                                                      node: NodeProcess) -> None:
     n, _ = _offered(peer, operator, node)
     for _ in range(3):  # the consumer has not acknowledged any agreement yet
         peer.answer_next("ContractAgreementMessage", 503, None)

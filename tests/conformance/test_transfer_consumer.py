@@ -50,7 +50,7 @@ def _assert_refused(response: httpx.Response, t: Transfer, operator: Operator, s
     assert _state(operator, t) == state
 
 
-# ---------------------------------------------------------------------------------------------- TP_C:01 provider acts
+# --- TP_C:01 provider acts
 
 
 def test_tp_c_01_01_started_provider_terminated(peer: Peer, operator: Operator, agreement: str) -> None:
@@ -93,7 +93,7 @@ def test_tp_c_01_05_request_provider_terminated(peer: Peer, operator: Operator, 
     assert _state(operator, t) == "TERMINATED"
 
 
-# ---------------------------------------------------------------------------------------------- TP_C:02 node acts
+# --- TP_C:02 node acts
 
 
 def test_tp_c_02_01_started_consumer_terminated(peer: Peer, operator: Operator, agreement: str) -> None:
@@ -126,20 +126,23 @@ def test_tp_c_02_05_request_consumer_terminated(peer: Peer, operator: Operator, 
     _node_acts(operator, peer, t, "terminate", "TransferTerminationMessage", "TERMINATED")
 
 
-# ---------------------------------------------------------------------------------------------- TP_C:03 negative
+# --- TP_C:03 negative
 
 
-def test_tp_c_03_01_completion_in_requested_is_refused(peer: Peer, operator: Operator, agreement: str) -> None:
+def test_tp_c_03_01_completion_in_requested_is_refused(peer: Peer, operator: Operator,
+                                                       agreement: str) -> None:
     t = node_transfer(peer, operator, agreement)
     _assert_refused(t.send(peer, "completion"), t, operator, "REQUESTED")
 
 
-def test_tp_c_03_02_suspension_in_requested_is_refused(peer: Peer, operator: Operator, agreement: str) -> None:
+def test_tp_c_03_02_suspension_in_requested_is_refused(peer: Peer, operator: Operator,
+                                                       agreement: str) -> None:
     t = node_transfer(peer, operator, agreement)
     _assert_refused(t.send(peer, "suspension"), t, operator, "REQUESTED")
 
 
-def test_tp_c_03_03_completion_in_suspended_is_refused(peer: Peer, operator: Operator, agreement: str) -> None:
+def test_tp_c_03_03_completion_in_suspended_is_refused(peer: Peer, operator: Operator,
+                                                       agreement: str) -> None:
     t = _started(peer, operator, agreement)
     assert t.send(peer, "suspension").status_code == 200
     _assert_refused(t.send(peer, "completion"), t, operator, "SUSPENDED")

@@ -47,7 +47,7 @@ def _assert_refused(response: httpx.Response, t: Transfer, peer: Peer, state: st
     assert transfer_state_at_node(peer, t) == state
 
 
-# ---------------------------------------------------------------------------------------------- TP:01 provider acts
+# --- TP:01 provider acts
 
 
 def test_tp_01_01_started_provider_terminated(peer: Peer, operator: Operator, agreement: str) -> None:
@@ -87,7 +87,7 @@ def test_tp_01_04_started_suspended_provider_resumed_completed(peer: Peer, opera
     assert transfer_state_at_node(peer, t) == "COMPLETED"
 
 
-# ---------------------------------------------------------------------------------------------- TP:02 consumer acts
+# --- TP:02 consumer acts
 
 
 def test_tp_02_01_started_consumer_terminated(peer: Peer, operator: Operator, agreement: str) -> None:
@@ -130,13 +130,13 @@ def test_tp_02_05_request_consumer_terminated(peer: Peer, operator: Operator, ag
     assert transfer_state_at_node(peer, t) == "TERMINATED"
 
 
-# ---------------------------------------------------------------------------------------------- TP:03 negative
+# --- TP:03 negative
 
 _EAGER_START = (
     "node bug: the provider answers a pull TransferRequestMessage by enqueuing its TransferStartMessage and "
-    "recording STARTED in the same transaction, before the consumer has acknowledged the start (DSP 2025-1 "
-    "§4.1: a state is entered when the counter-party ACKs). A consumer still in REQUESTED can therefore {what} "
-    "with 200 instead of 400 TransferError (TCK {tck}).")
+    "recording STARTED in the same transaction, before the consumer has acknowledged the start "
+    "(DSP 2025-1 §4.1: a state is entered when the counter-party ACKs). A consumer still in REQUESTED can "
+    "therefore {what} with 200 instead of 400 TransferError (TCK {tck}).")
 
 
 @pytest.mark.xfail(strict=True, reason=_EAGER_START.format(what="complete", tck="TP:03-01"))
