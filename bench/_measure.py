@@ -123,6 +123,19 @@ class Exchanger:
         self._negotiate(self._offer)
         return {}
 
+    def status_reader(self) -> Operation:
+        """Reads of one FINALIZED negotiation's state: the unit cost of waiting for a state by polling."""
+        offer = first_offer(self._client.catalog(self._provider.dsp, self._provider.did), ASSET_ID)
+        provider = self._provider
+        negotiation_id = self._client.negotiate(provider.dsp, provider.did, ASSET_ID, *offer)
+        self._wait(lambda: self._client.negotiation(negotiation_id), ("FINALIZED", "TERMINATED"))
+
+        def read() -> dict[str, float]:
+            self._client.negotiation(negotiation_id)
+            return {}
+
+        return read
+
     def new_edr(self) -> Edr:
         """An agreement and a STARTED pull transfer, for the data-fetch measurements."""
         offer = first_offer(self._client.catalog(self._provider.dsp, self._provider.did), ASSET_ID)

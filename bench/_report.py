@@ -72,8 +72,10 @@ def goals(scenarios: dict[str, Scenario]) -> list[dict[str, Any]]:
 
 
 def print_report(console: Console, result: dict[str, Any], scenarios: dict[str, Scenario]) -> None:
+    load = f"{result['load_average_before'][0]:.2f} → {result['load_average_after'][0]:.2f}"
     console.print(f"[bold]battrace exchange benchmark[/bold] — {result['backend']}, N={result['n']}, "
-                  f"C={result['concurrency']}, poll {result['poll_ms']} ms, {result['machine']['cpus']} CPUs")
+                  f"C={result['concurrency']}, poll {result['poll_ms']} ms, "
+                  f"{result['machine']['cpus']} CPUs, load {load}")
     console.print(_goal_table(result["goals"]))
     console.print(_latency_table(scenarios))
     console.print(_phase_table(scenarios["exchange_sequential"], result["cold_exchange_ms"]))

@@ -57,6 +57,7 @@ def main(argv: list[str]) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     # Wide enough for the tables when the output is a pipe or a file (rich assumes 80 columns there).
     console = Console() if sys.stdout.isatty() else Console(width=140)
+    load_before = os.getloadavg()  # other work on the machine skews every figure: recorded with them
     with cluster(server) as nodes:
         rest = {role: rss_kib(pid_of(node)) for role, node in nodes.nodes().items()}
         with Profiler(nodes, args.results, stamp, enabled=args.profile) as profiler:
@@ -64,6 +65,7 @@ def main(argv: list[str]) -> int:
         after = {role: rss_kib(pid_of(node)) for role, node in nodes.nodes().items()}
         result = _result(args, nodes, cold_ms, scenarios, rest, after, server)
         result["profiles"] = profiler.outputs
+        result["load_average_before"] = load_before
     print_report(console, result, scenarios)
     path = write_json(args.results, stamp, result, scenarios)
     console.print(f"result: {path}")
@@ -92,6 +94,7 @@ def measure(nodes: Cluster, args: argparse.Namespace, console: Console) -> tuple
         step("fetch_sequential", 1, lambda: sequential(lambda: _fetch(main_client, edr), args.n, nodes))
         step("fetch_concurrent", args.concurrency,
              lambda: concurrent(_fetchers(nodes, poll, edr), args.concurrency, args.n, nodes))
+        step("status_read_sequential", 1, lambda: sequential(main_client.status_reader(), args.n, nodes))
         step("negotiation_concurrent", args.concurrency,
              lambda: concurrent(_workers(nodes, poll, "negotiation"), args.concurrency, args.n, nodes))
         return cold_ms, scenarios
@@ -130,6 +133,7 @@ def _result(args: argparse.Namespace, nodes: Cluster, cold_ms: float, scenarios:
     return {
         "backend": nodes.backend, "database_server": server, "n": args.n, "concurrency": args.concurrency,
         "poll_ms": args.poll_ms, "warmup": args.warmup, "cold_exchange_ms": cold_ms,
+        "load_average_after": os.getloadavg(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform(), "processor": _cpu_model()},
         "nodes": {role: {"name": s.node.name, "start_ms": s.start_seconds * 1000, "rss_rest_kib": rest[role],
