@@ -89,9 +89,6 @@ _SAME_BODY = (
     "or refuse it. Expected: {expected}.")
 
 
-@pytest.mark.xfail(strict=True, reason=_SAME_BODY.format(
-    case="(suspend, resume, suspend again: the second TransferSuspensionMessage is byte-identical)",
-    stale="200 SUSPENDED while the process stays STARTED", expected="the transfer is SUSPENDED again"))
 def test_a_second_suspension_after_a_resume_is_not_mistaken_for_a_redelivery(peer: Peer,
                                                                            operator: Operator) -> None:
     _, agreement = finalized(peer)
@@ -101,10 +98,6 @@ def test_a_second_suspension_after_a_resume_is_not_mistaken_for_a_redelivery(pee
     assert transfer_state_at_node(peer, t) == "SUSPENDED"
 
 
-@pytest.mark.xfail(strict=True, reason=_SAME_BODY.format(
-    case="(a provider's TransferStartMessage after TERMINATED, identical to its first start)",
-    stale="200 STARTED while the process is TERMINATED",
-    expected="400 TransferError, as for any start after TERMINATED (TCK TP_C:03-04)"))
 def test_an_identical_start_after_termination_is_refused(peer: Peer, operator: Operator) -> None:
     _, agreement = node_finalized(peer, operator)
     t = node_transfer(peer, operator, agreement)

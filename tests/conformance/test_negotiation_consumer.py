@@ -164,11 +164,6 @@ def test_cn_c_03_05_offer_in_accepted_is_refused(peer: Peer, operator: Operator)
     _assert_refused(offer_to_node(peer, n, "urn:tck:late-offer"), n, "ACCEPTED", peer)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "node bug: on a matching ContractAgreementMessage the consumer enqueues its verification and records "
-    "VERIFIED in the same transaction, before the provider has acknowledged the verification "
-    "(DSP 2025-1 §3.1). A FINALIZED event from a provider that never received (ACKed) a verification is "
-    "answered 200 and finalizes instead of 400 ContractNegotiationError (TCK CN_C:03-06)."))
 def test_cn_c_03_06_finalized_in_agreed_is_refused(peer: Peer, operator: Operator) -> None:
     n = _accepted(peer, operator)
     for _ in range(3):  # the provider does not acknowledge the verification

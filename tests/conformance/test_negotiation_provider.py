@@ -161,11 +161,6 @@ def test_cn_03_02_verification_in_offered_is_refused(peer: Peer, operator: Opera
     assert state_at_node(peer, n) == "OFFERED"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "node bug: on ACCEPTED the provider enqueues its agreement and records AGREED in the same transaction, "
-    "before the consumer has acknowledged the ContractAgreementMessage (DSP 2025-1 §3.1: a state is entered "
-    "when the counter-party ACKs). A verification from a consumer still in ACCEPTED is answered 200 and "
-    "finalizes instead of 400 ContractNegotiationError (TCK CN:03-03)."))
 def test_cn_03_03_verification_in_accepted_is_refused(peer: Peer, operator: Operator,
                                                       node: NodeProcess) -> None:
     n, _ = _offered(peer, operator, node)

@@ -139,7 +139,6 @@ _EAGER_START = (
     "therefore {what} with 200 instead of 400 TransferError (TCK {tck}).")
 
 
-@pytest.mark.xfail(strict=True, reason=_EAGER_START.format(what="complete", tck="TP:03-01"))
 def test_tp_03_01_completion_in_requested_is_refused(peer: Peer, operator: Operator, agreement: str) -> None:
     for _ in range(3):
         peer.answer_next("TransferStartMessage", 503, None)
@@ -147,7 +146,6 @@ def test_tp_03_01_completion_in_requested_is_refused(peer: Peer, operator: Opera
     _assert_refused(t.send(peer, "completion"), t, peer, "REQUESTED")
 
 
-@pytest.mark.xfail(strict=True, reason=_EAGER_START.format(what="suspend", tck="TP:03-02"))
 def test_tp_03_02_suspension_in_requested_is_refused(peer: Peer, operator: Operator, agreement: str) -> None:
     for _ in range(3):
         peer.answer_next("TransferStartMessage", 503, None)

@@ -52,6 +52,9 @@ class ConnectorContext:
     new_id: IdFactory = urn_uuid
     operands: LeftOperandRegistry = field(default_factory=default_registry)
     wake_dispatcher: Callable[[], None] = lambda: None
+    # (process kind, process id) -> returns once none of its outgoing messages is on the wire (bounded wait)
+    await_settled: Callable[[str, str], None] = lambda kind, process_id: None
+    dispatcher_busy: Callable[[], bool] = lambda: False
 
     def evaluation(self, caller: VerifiedCaller, scope: str, **extra: Any) -> EvaluationContext:
         claims: Mapping[str, Any] = self.claims.claims_for(caller)

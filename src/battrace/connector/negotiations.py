@@ -22,7 +22,17 @@ from typing import Any
 from battrace.clock import iso
 from battrace.connector.context import ConnectorContext
 from battrace.connector.offers import OfferBook, same_terms
-from battrace.connector.processes import join, message_key, other_role, outbox, policy_context
+from battrace.connector.processes import (
+    acknowledged_state,
+    forget_inbound,
+    recall_redelivery,
+    remember_inbound,
+    join,
+    message_key,
+    other_role,
+    outbox,
+    policy_context,
+)
 from battrace.connector.records import CONSUMER, PROVIDER, Agreement, Negotiation, OutboxMessage
 from battrace.connector.urls import check_peer_url
 from battrace.dsp import messages as dsp
@@ -34,7 +44,7 @@ from battrace.dsp.parse import (
     NegotiationEventMsg,
     NegotiationTermination,
 )
-from battrace.dsp.states import NegotiationEvent, NegotiationState, Role
+from battrace.dsp.states import NegotiationEvent, NegotiationState, Role, is_terminal
 from battrace.dsp.negotiation import next_negotiation_state
 from battrace.errors import Conflict, InvalidInput, NotFound
 from battrace.identity import VerifiedCaller
@@ -76,7 +86,12 @@ class NegotiationService:
         if existing is not None:
             if existing.counterparty_did != caller.did:
                 raise Conflict(f"consumerPid {msg.consumer_pid!r} is already in use")
-            return self._ack(existing)
+            if existing.state == NegotiationState.TERMINATED.value and existing.error_detail:
+                # A retried request that was refused gets the same refusal, not a fresh ACK.
+                return InvalidInput("the contract policy is not satisfied", code="POLICY_NOT_SATISFIED",
+                                    reason=existing.error_detail.split("; "), providerPid=existing.provider_pid,
+                                    consumerPid=existing.consumer_pid)
+            return self._ack(tx, existing)
         callback = check_peer_url(str(msg.callback_address), dev=self._ctx.dev,
                                   allowed_hosts=self._ctx.allowed_peer_hosts)
         evaluation = self._ctx.evaluation(caller, "negotiation")
@@ -98,7 +113,7 @@ class NegotiationService:
                                reason=list(decision.reasons), providerPid=refused.provider_pid,
                                consumerPid=refused.consumer_pid)
         tx.insert_negotiation(negotiation)
-        ack = self._ack(negotiation)
+        ack = self._ack(tx, negotiation)
         if same_terms(proposed, offered.policy):
             self._agree(tx, negotiation, offered.policy)
         return ack
@@ -106,9 +121,9 @@ class NegotiationService:
     def _counter_request(self, tx: Tx, caller: VerifiedCaller, msg: ContractRequest) -> dict[str, Any]:
         n = self._owned(tx, PROVIDER, caller, provider_pid=msg.provider_pid)
         self._check_pids(n, msg.consumer_pid, msg.provider_pid)
-        n = self._transition(n, NegotiationEvent.REQUEST, Role.CONSUMER)
+        n = self._inbound(tx, n, NegotiationEvent.REQUEST, Role.CONSUMER)
         n = replace(n, offer=_with_context(msg.offer, policy_context(msg.context)))
-        return self._ack(tx.update_negotiation(n))
+        return self._ack(tx, tx.update_negotiation(n))
 
     def receive_event(self, role: str, caller: VerifiedCaller, pid: str, msg: NegotiationEventMsg, path: str,
                       raw: Mapping[str, Any]) -> Ack:
@@ -116,7 +131,7 @@ class NegotiationService:
 
         def apply(tx: Tx, n: Negotiation) -> Negotiation:
             self._check_pids(n, msg.consumer_pid, msg.provider_pid)
-            n = tx.update_negotiation(self._transition(n, event, Role(other_role(role))))
+            n = tx.update_negotiation(self._inbound(tx, n, event, Role(other_role(role))))
             if n.state == NegotiationState.ACCEPTED.value:
                 self._agree(tx, n, self._offer_policy(n))
             return n
@@ -127,7 +142,7 @@ class NegotiationService:
                              path: str, raw: Mapping[str, Any]) -> Ack:
         def apply(tx: Tx, n: Negotiation) -> Negotiation:
             self._check_pids(n, msg.consumer_pid, msg.provider_pid)
-            verified = tx.update_negotiation(self._transition(n, NegotiationEvent.VERIFY, Role.CONSUMER))
+            verified = tx.update_negotiation(self._inbound(tx, n, NegotiationEvent.VERIFY, Role.CONSUMER))
             body = dsp.negotiation_event(verified.provider_pid or "", verified.consumer_pid, "FINALIZED")
             self._send(tx, verified, NegotiationEvent.FINALIZE, "events", body)
             return verified
@@ -138,7 +153,7 @@ class NegotiationService:
                             path: str, raw: Mapping[str, Any]) -> Ack:
         def apply(tx: Tx, n: Negotiation) -> Negotiation:
             self._check_pids(n, msg.consumer_pid, msg.provider_pid)
-            n = self._transition(n, NegotiationEvent.TERMINATE, Role(other_role(role)))
+            n = self._inbound(tx, n, NegotiationEvent.TERMINATE, Role(other_role(role)))
             detail = "terminated by counterparty" + (f": {msg.code}" if msg.code else "")
             reasons = "; ".join(str(r) for r in msg.reason)
             return tx.update_negotiation(replace(n, error_detail=f"{detail} {reasons}".strip()))
@@ -153,7 +168,7 @@ class NegotiationService:
         if msg.consumer_pid is not None:
             def apply(tx: Tx, n: Negotiation) -> Negotiation:
                 self._check_pids(n, msg.consumer_pid, msg.provider_pid)
-                n = self._transition(n, NegotiationEvent.OFFER, Role.PROVIDER)
+                n = self._inbound(tx, n, NegotiationEvent.OFFER, Role.PROVIDER)
                 return tx.update_negotiation(replace(n, offer=_with_context(msg.offer, policy_context(msg.context))))
 
             return self._receive(CONSUMER, caller, msg.consumer_pid, path, raw, apply)
@@ -172,7 +187,7 @@ class NegotiationService:
                 asset_id=_target(msg.offer), agreement_id=None, error_detail=None, created_at=now, updated_at=now,
             )
             tx.insert_negotiation(n)
-            ack = self._ack(n)
+            ack = self._ack(tx, n)
             tx.remember_response(key, 201, ack, now)
         return 201, ack
 
@@ -182,7 +197,7 @@ class NegotiationService:
             if n.provider_pid is None:  # the agreement overtook the ACK of our request: adopt its providerPid
                 n = replace(n, provider_pid=msg.provider_pid)
             self._check_pids(n, msg.consumer_pid, msg.provider_pid)
-            n = tx.update_negotiation(self._transition(n, NegotiationEvent.AGREE, Role.PROVIDER))
+            n = tx.update_negotiation(self._inbound(tx, n, NegotiationEvent.AGREE, Role.PROVIDER))
             problem = self._agreement_problem(n, msg.agreement, msg.context)
             if problem is not None:
                 return self._terminate(tx, n, "AGREEMENT_MISMATCH", problem)
@@ -278,8 +293,9 @@ class NegotiationService:
 
     def protocol_view(self, role: str, caller: VerifiedCaller, pid: str) -> dict[str, Any]:
         """GET /negotiations/:pid for the counterparty only (unknown or foreign → 404, DSP 2025-1 §3.3)."""
+        self._settle_first(role, pid)
         with self._ctx.store.read() as tx:
-            return self._ack(self._owned(tx, role, caller, **_pid_kw(role, pid)))
+            return self._ack(tx, self._owned(tx, role, caller, **_pid_kw(role, pid)))
 
     # ------------------------------------------------------------------ dispatcher callbacks
 
@@ -303,15 +319,24 @@ class NegotiationService:
     def _receive(self, role: str, caller: VerifiedCaller, pid: str, path: str, raw: Mapping[str, Any],
                  apply: Any) -> Ack:
         key = message_key(role, path, caller.did, raw)
+        self._settle_first(role, pid)
         with self._ctx.store.transaction() as tx:
-            if (recalled := tx.recall_response(key)) is not None:
-                return recalled.status, dict(recalled.response or {})
             n = self._owned(tx, role, caller, **_pid_kw(role, pid))
+            if (recalled := recall_redelivery(tx, KIND, n.id, key)) is not None:
+                return 200, recalled
             n = apply(tx, n)
-            ack = self._ack(n)
-            tx.remember_response(key, 200, ack, self._ctx.clock())
+            ack = self._ack(tx, n)
+            remember_inbound(tx, KIND, n.id, key, ack, self._ctx.clock())
         self._ctx.wake_dispatcher()
         return 200, ack
+
+    def _settle_first(self, role: str, pid: str) -> None:
+        if not self._ctx.dispatcher_busy():
+            return
+        with self._ctx.store.read() as tx:
+            n = tx.find_negotiation(role, **_pid_kw(role, pid))
+        if n is not None:
+            self._ctx.await_settled(KIND, n.id)
 
     def _manage(self, negotiation_id: str, role: str | None, act: Any) -> Negotiation:
         with self._ctx.store.transaction() as tx:
@@ -320,6 +345,7 @@ class NegotiationService:
                 raise NotFound(f"contract negotiation {negotiation_id!r} not found")
             if role is not None and n.role != role:
                 raise InvalidInput(f"this action is for the {role.lower()} side; negotiation {n.id} is {n.role}")
+            forget_inbound(tx, KIND, n.id)  # our own move: a repeat of the peer's last message is new now
             n = act(tx, n)
         self._ctx.wake_dispatcher()
         return n
@@ -334,6 +360,14 @@ class NegotiationService:
         if consumer_pid != n.consumer_pid or (n.provider_pid is not None and provider_pid != n.provider_pid):
             raise NotFound("contract negotiation not found (process ids do not match)")
 
+    def _inbound(self, tx: Tx, n: Negotiation, event: NegotiationEvent, sender: Role) -> Negotiation:
+        """A counterparty's message, judged from the state it has acknowledged (not our optimistic one)."""
+        base = acknowledged_state(n.state, tx.oldest_pending(KIND, n.id))
+        state = next_negotiation_state(NegotiationState(base), event, sender)
+        if is_terminal(state):
+            tx.drop_pending(KIND, n.id)  # nothing we still meant to say matters after the end
+        return replace(n, state=state.value, updated_at=self._ctx.clock())
+
     def _transition(self, n: Negotiation, event: NegotiationEvent, sender: Role) -> Negotiation:
         state = next_negotiation_state(NegotiationState(n.state), event, sender)
         return replace(n, state=state.value, updated_at=self._ctx.clock())
@@ -341,10 +375,11 @@ class NegotiationService:
     def _send(self, tx: Tx, n: Negotiation, event: NegotiationEvent, suffix: str, body: Mapping[str, Any]
               ) -> Negotiation:
         """Record our own message: the state moves now and the outbox delivers it (EDC's -ING states)."""
+        before = n.state
         n = tx.update_negotiation(self._transition(n, event, Role(n.role)))
         pid = n.provider_pid if n.role == CONSUMER else n.consumer_pid
         url = join(n.counterparty_address, "negotiations", pid or "", suffix)
-        tx.enqueue(outbox(KIND, n.id, event.value, url, body, n.counterparty_did, self._ctx.clock()))
+        tx.enqueue(outbox(KIND, n.id, event.value, url, body, n.counterparty_did, self._ctx.clock(), before))
         return n
 
     def _agree(self, tx: Tx, n: Negotiation, policy: Policy) -> Negotiation:
@@ -380,8 +415,10 @@ class NegotiationService:
             raise InvalidInput("this negotiation has no offer to act on")
         return parse_policy(n.offer)
 
-    def _ack(self, n: Negotiation) -> dict[str, Any]:
-        return dsp.negotiation_ack(n.provider_pid or "", n.consumer_pid, NegotiationState(n.state))
+    def _ack(self, tx: Tx, n: Negotiation) -> dict[str, Any]:
+        # DSP 2025-1 §3.1/§4.1: a state is entered when the counterparty ACKs, so peers see the acknowledged one.
+        acknowledged = acknowledged_state(n.state, tx.oldest_pending(KIND, n.id))
+        return dsp.negotiation_ack(n.provider_pid or "", n.consumer_pid, NegotiationState(acknowledged))
 
 
 def _with_context(document: Mapping[str, Any], context: Sequence[Any]) -> dict[str, Any]:

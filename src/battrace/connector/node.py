@@ -65,6 +65,8 @@ class Node:
                                                             "transfer": self.transfers},
                                      push=self.dataplane.push)
         self.ctx.wake_dispatcher = self.dispatcher.wake
+        self.ctx.await_settled = self.dispatcher.wait_settled
+        self.ctx.dispatcher_busy = self.dispatcher.busy
 
     def _guarded_fetcher(self) -> DocumentFetcher:
         fetch = httpx_fetcher(self.http)

@@ -120,6 +120,9 @@ class OutboxMessage:
     attempts: int
     next_attempt_at: datetime
     created_at: datetime
+    # The sender's state before this message: the state the counterparty has acknowledged while the message
+    # is pending (DSP 2025-1 §3.1: a state is entered when the counter-party ACKs). None for a first message.
+    from_state: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,22 @@ from typing import Any
 
 from battrace.connector.catalog import FORMATS, PULL, PUSH
 from battrace.connector.context import ConnectorContext
-from battrace.connector.processes import join, message_key, other_role, outbox, push_target
+from battrace.connector.processes import (
+    acknowledged_state,
+    forget_inbound,
+    recall_redelivery,
+    remember_inbound,
+    join,
+    message_key,
+    other_role,
+    outbox,
+    push_target,
+)
 from battrace.connector.records import CONSUMER, PROVIDER, Agreement, EdrToken, OutboxMessage, Transfer
 from battrace.connector.urls import check_peer_url
 from battrace.dsp import messages as dsp
 from battrace.dsp.parse import TransferRequest, TransferStart, TransferTermination
-from battrace.dsp.states import Role, TransferEvent, TransferState
+from battrace.dsp.states import Role, TransferEvent, TransferState, is_terminal
 from battrace.dsp.transfer import next_transfer_state
 from battrace.errors import InvalidInput, NotFound
 from battrace.identity import VerifiedCaller
@@ -87,7 +97,11 @@ class TransferService:
     def _request(self, tx: Tx, caller: VerifiedCaller, msg: TransferRequest) -> dict[str, Any] | InvalidInput:
         existing = tx.find_transfer(PROVIDER, consumer_pid=msg.consumer_pid)
         if existing is not None and existing.counterparty_did == caller.did:
-            return self._ack(existing)  # DSP 2025-1 §4.2: idempotent on consumerPid
+            if existing.state == TransferState.TERMINATED.value and existing.error_detail:
+                return InvalidInput("the agreed usage policy does not allow this transfer",
+                                    code="POLICY_NOT_SATISFIED", reason=[existing.error_detail],
+                                    providerPid=existing.provider_pid, consumerPid=existing.consumer_pid)
+            return self._ack(tx, existing)  # DSP 2025-1 §4.2: idempotent on consumerPid
         if existing is not None:
             raise InvalidInput(f"consumerPid {msg.consumer_pid!r} is already in use")
         callback = check_peer_url(msg.callback_address, dev=self._ctx.dev, allowed_hosts=self._ctx.allowed_peer_hosts)
@@ -108,7 +122,7 @@ class TransferService:
             return InvalidInput("the agreed usage policy does not allow this transfer", code="POLICY_NOT_SATISFIED",
                                 reason=[refusal], providerPid=transfer.provider_pid, consumerPid=msg.consumer_pid)
         tx.insert_transfer(transfer)
-        ack = self._ack(transfer)
+        ack = self._ack(tx, transfer)
         self._start(tx, transfer, agreement)
         return ack
 
@@ -165,19 +179,20 @@ class TransferService:
                 raw: Mapping[str, Any]) -> Ack:
         """Start / suspension / completion / termination from the counterparty."""
         key = message_key(role, path, caller.did, raw)
+        self._settle_first(role, pid)
         with self._ctx.store.transaction() as tx:
-            if (recalled := tx.recall_response(key)) is not None:
-                return recalled.status, dict(recalled.response or {})
             t = self._owned(tx, role, caller, pid)
+            if (recalled := recall_redelivery(tx, KIND, t.id, key)) is not None:
+                return 200, recalled
             if t.provider_pid is None and role == CONSUMER:
                 t = replace(t, provider_pid=msg.provider_pid)  # Start overtook the ACK of our request
             if msg.consumer_pid != t.consumer_pid or msg.provider_pid != t.provider_pid:
                 raise NotFound("transfer process not found (process ids do not match)")
-            t = self._transition(t, event, Role(other_role(role)))
+            t = self._inbound(tx, t, event, Role(other_role(role)))
             t = tx.update_transfer(self._absorb(t, event, msg))
             self._after_state_change(tx, t)
-            ack = self._ack(t)
-            tx.remember_response(key, 200, ack, self._ctx.clock())
+            ack = self._ack(tx, t)
+            remember_inbound(tx, KIND, t.id, key, ack, self._ctx.clock())
         self._ctx.wake_dispatcher()
         return 200, ack
 
@@ -234,6 +249,7 @@ class TransferService:
                 raise NotFound(f"transfer process {transfer_id!r} not found")
             if t.provider_pid is None:
                 raise InvalidInput("the provider has not acknowledged this transfer yet; try again shortly")
+            forget_inbound(tx, KIND, t.id)  # our own move: a repeat of the peer's last message is new now
             body = self._message(tx, t, event, reason)
             t = self._send(tx, t, event, body)
             self._after_state_change(tx, t)
@@ -269,8 +285,18 @@ class TransferService:
         return t
 
     def protocol_view(self, caller: VerifiedCaller, provider_pid: str) -> dict[str, Any]:
+        self._settle_first(PROVIDER, provider_pid)
         with self._ctx.store.read() as tx:
-            return self._ack(self._owned(tx, PROVIDER, caller, provider_pid))
+            return self._ack(tx, self._owned(tx, PROVIDER, caller, provider_pid))
+
+    def _settle_first(self, role: str, pid: str) -> None:
+        """Let a delivery that is on the wire settle before judging or reporting (see Dispatcher.wait_settled)."""
+        if not self._ctx.dispatcher_busy():
+            return
+        with self._ctx.store.read() as tx:
+            t = tx.find_transfer(role, **({"provider_pid": pid} if role == PROVIDER else {"consumer_pid": pid}))
+        if t is not None:
+            self._ctx.await_settled(KIND, t.id)
 
     # ------------------------------------------------------------------ dispatcher callbacks
 
@@ -298,16 +324,27 @@ class TransferService:
             raise NotFound("transfer process not found")
         return t
 
+    def _inbound(self, tx: Tx, t: Transfer, event: TransferEvent, sender: Role) -> Transfer:
+        """A counterparty's message, judged from the state it has acknowledged (not our optimistic one)."""
+        base = acknowledged_state(t.state, tx.oldest_pending(KIND, t.id))
+        state = next_transfer_state(TransferState(base), event, sender)
+        if is_terminal(state):
+            tx.drop_pending(KIND, t.id)
+        return replace(t, state=state.value, updated_at=self._ctx.clock())
+
     def _transition(self, t: Transfer, event: TransferEvent, sender: Role) -> Transfer:
         state = next_transfer_state(TransferState(t.state), event, sender)
         return replace(t, state=state.value, updated_at=self._ctx.clock())
 
     def _send(self, tx: Tx, t: Transfer, event: TransferEvent, body: Mapping[str, Any]) -> Transfer:
+        before = t.state
         t = tx.update_transfer(self._transition(t, event, Role(t.role)))
         pid = t.provider_pid if t.role == CONSUMER else t.consumer_pid
         url = join(t.counterparty_address, "transfers", pid or "", _SUFFIX[event])
-        tx.enqueue(outbox(KIND, t.id, event.value, url, body, t.counterparty_did, self._ctx.clock()))
+        tx.enqueue(outbox(KIND, t.id, event.value, url, body, t.counterparty_did, self._ctx.clock(), before))
         return t
 
-    def _ack(self, t: Transfer) -> dict[str, Any]:
-        return dsp.transfer_ack(t.provider_pid or "", t.consumer_pid, TransferState(t.state))
+    def _ack(self, tx: Tx, t: Transfer) -> dict[str, Any]:
+        # DSP 2025-1 §3.1/§4.1: a state is entered when the counterparty ACKs, so peers see the acknowledged one.
+        acknowledged = acknowledged_state(t.state, tx.oldest_pending(KIND, t.id))
+        return dsp.transfer_ack(t.provider_pid or "", t.consumer_pid, TransferState(acknowledged))

@@ -186,6 +186,7 @@ class OutboxRow(Base):
     attempts: Mapped[int] = mapped_column(Integer)
     next_attempt_at: Mapped[datetime] = mapped_column(index=True)
     created_at: Mapped[datetime]
+    from_state: Mapped[str | None]
 
 
 class InboxRow(Base):

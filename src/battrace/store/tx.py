@@ -322,6 +322,22 @@ class Tx:
         )
         return OutboxRow.id == oldest
 
+    def oldest_pending(self, process_kind: str, process_id: str) -> OutboxMessage | None:
+        """The first undelivered message of a process (what the counterparty has not acknowledged yet)."""
+        stmt = (
+            select(OutboxRow)
+            .where(OutboxRow.process_kind == process_kind, OutboxRow.process_id == process_id)
+            .order_by(OutboxRow.id)
+            .limit(1)
+        )
+        row = self._s.execute(stmt).scalar_one_or_none()
+        return None if row is None else _record(OutboxMessage, row)
+
+    def drop_pending(self, process_kind: str, process_id: str) -> int:
+        """Forget every undelivered message of a process (it ended; they would only be refused)."""
+        stmt = delete(OutboxRow).where(OutboxRow.process_kind == process_kind, OutboxRow.process_id == process_id)
+        return int(self._rows(stmt))
+
     def due_messages(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
         stmt = (
             select(OutboxRow)
@@ -359,6 +375,10 @@ class Tx:
         # Conflict when a concurrent duplicate got there first: rolling back the duplicate's work is right.
         record = InboxRecord(key=key, status=status, response=response, created_at=now)
         self._insert(InboxRow, record, f"response for message {key!r}")
+
+    def forget_response(self, key: str) -> None:
+        """Drop a remembered response (a new message that happens to repeat an old one's body)."""
+        self._rows(delete(InboxRow).where(InboxRow.key == key))
 
     def record_jti(self, issuer: str, jti: str, expires_at: datetime, now: datetime | None = None) -> bool:
         """False if (issuer, jti) is already recorded. With `now`, an expired record no longer counts."""

@@ -117,6 +117,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", TIMESTAMP, nullable=False),
         sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.Column("from_state", sa.String(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
         # Ids must never be reused: the dispatcher settles a delivery by id, and a reused id would make a
         # late settlement delete a newer message (SQLite reuses the highest rowid without AUTOINCREMENT).
