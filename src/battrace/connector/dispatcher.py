@@ -145,9 +145,11 @@ class Dispatcher:
             self._in_flight.update((m.id, (m.process_kind, m.process_id)) for m in fresh if m.id is not None)
         for message in fresh:
             self._pool.submit(self._deliver, message)
-        if next_due is None:
+        if next_due is None or next_due <= now:
+            # Nothing scheduled later, or the earliest message is on the wire now: its settlement, a new
+            # message or a reschedule wakes us, so there is nothing to poll for.
             return 5.0
-        return min(5.0, max(0.01, (next_due - now).total_seconds()))
+        return min(5.0, max(0.005, (next_due - now).total_seconds()))
 
     def _deliver(self, message: OutboxMessage) -> None:
         try:

@@ -74,7 +74,7 @@ def _page(items: Sequence[Any], query: shapes.QuerySpec, properties: Callable[[A
 def _asset_routes(router: APIRouter, node: Node, limit: int) -> None:
     @router.post("/assets")
     async def create_asset(request: Request) -> JSONResponse:
-        parsed = shapes.parse_asset(await read_json_object(request, node.settings.max_upload_bytes))
+        parsed = await blocking(shapes.parse_asset, await read_json_object(request, node.settings.max_upload_bytes))
         asset, content = _asset_from(node, parsed)
 
         def save() -> None:
@@ -153,7 +153,7 @@ def _render_asset(asset: Asset) -> JSON:
 def _definition_routes(router: APIRouter, node: Node, limit: int) -> None:
     @router.post("/policydefinitions")
     async def create_policy(request: Request) -> JSONResponse:
-        parsed = shapes.parse_policy_definition(await read_json_object(request, limit))
+        parsed = await blocking(shapes.parse_policy_definition, await read_json_object(request, limit))
         parse_policy(parsed.policy)  # the engine must understand it before it is stored
         record = PolicyDefinition(parsed.id or node.ctx.new_id(), parsed.policy, _now(node))
 
@@ -182,7 +182,7 @@ def _definition_routes(router: APIRouter, node: Node, limit: int) -> None:
 
     @router.post("/contractdefinitions")
     async def create_contract_definition(request: Request) -> JSONResponse:
-        parsed = shapes.parse_contract_definition(await read_json_object(request, limit))
+        parsed = await blocking(shapes.parse_contract_definition, await read_json_object(request, limit))
         record = ContractDefinition(
             parsed.id or node.ctx.new_id(), parsed.access_policy_id, parsed.contract_policy_id,
             tuple({"operandLeft": c.operand_left, "operator": c.operator, "operandRight": c.operand_right}
@@ -227,12 +227,12 @@ def _negotiation_routes(router: APIRouter, node: Node, limit: int) -> None:
 
     @router.post("/catalog/request")
     async def catalog_request(request: Request) -> JSONResponse:
-        parsed = shapes.parse_catalog_request(await read_json_object(request, limit))
+        parsed = await blocking(shapes.parse_catalog_request, await read_json_object(request, limit))
         return JSONResponse(await blocking(_fetch_catalog, node, parsed))
 
     @router.post("/contractnegotiations")
     async def start_negotiation(request: Request) -> JSONResponse:
-        parsed = shapes.parse_contract_request(await read_json_object(request, limit))
+        parsed = await blocking(shapes.parse_contract_request, await read_json_object(request, limit))
         provider = parsed.counter_party_id or parsed.offer.get("assigner")
         if not isinstance(provider, str):
             raise InvalidInput("counterPartyId (the provider's DID) or policy.assigner is required")
@@ -278,14 +278,14 @@ def _negotiation_routes(router: APIRouter, node: Node, limit: int) -> None:
     @router.post("/contractnegotiations/{negotiation_id}/offer")
     async def counter_offer(negotiation_id: str, request: Request) -> JSONResponse:
         """battrace extension: provider counter-offer; body = a ContractRequest-shaped `policy`."""
-        parsed = shapes.parse_contract_request(await read_json_object(request, limit))
+        parsed = await blocking(shapes.parse_contract_request, await read_json_object(request, limit))
         n = await blocking(service.counter_offer, negotiation_id, parsed.offer, parsed.offer_context)
         return JSONResponse(_render_negotiation(n))
 
     @router.post("/contractnegotiations/{negotiation_id}/request")
     async def counter_request(negotiation_id: str, request: Request) -> JSONResponse:
         """battrace extension: consumer counter-request; body = a ContractRequest-shaped `policy`."""
-        parsed = shapes.parse_contract_request(await read_json_object(request, limit))
+        parsed = await blocking(shapes.parse_contract_request, await read_json_object(request, limit))
         n = await blocking(service.counter_request, negotiation_id, parsed.offer, parsed.offer_context)
         return JSONResponse(_render_negotiation(n))
 
@@ -334,7 +334,7 @@ def _transfer_routes(router: APIRouter, node: Node, limit: int) -> None:
 
     @router.post("/transferprocesses")
     async def start_transfer(request: Request) -> JSONResponse:
-        parsed = shapes.parse_transfer_request(await read_json_object(request, limit))
+        parsed = await blocking(shapes.parse_transfer_request, await read_json_object(request, limit))
         t = await blocking(service.request, parsed.counter_party_address, parsed.contract_id,
                            parsed.transfer_type, parsed.data_destination)
         return JSONResponse(shapes.render_id_response(t.id, t.created_at))

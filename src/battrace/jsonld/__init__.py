@@ -14,11 +14,15 @@ Pitfalls this module exists for (research/dataspace-protocol.md §6):
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import threading
+from collections import OrderedDict
 from functools import cache
 from importlib import resources
 from typing import Any
 
+import rfc8785
 from pyld import jsonld  # type: ignore[import-untyped]
 from pyld.context_resolver import ContextResolver  # type: ignore[import-untyped]
 
@@ -89,30 +93,87 @@ def _options() -> dict[str, Any]:
             "contextResolver": ContextResolver({}, document_loader)}
 
 
+class _Memo:
+    """A small thread-safe LRU of JSON-LD results keyed by the canonical JSON (RFC 8785) of the input.
+
+    Why: a connector sees the same few policies and offers over and over (catalog, request, agreement,
+    every transfer), and JSON-LD processing is the dominant CPU cost of a negotiation. Results are copied
+    in and out, so callers may mutate what they get.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(*parts: Any) -> str | None:
+        try:
+            return hashlib.sha256(rfc8785.dumps(list(parts))).hexdigest()
+        except Exception:  # not canonicalisable (NaN, huge ints): just don't cache
+            return None
+
+    def get(self, key: str | None) -> Any:
+        if key is None:
+            return None
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+        return copy.deepcopy(value) if value is not None else None
+
+    def put(self, key: str | None, value: Any) -> None:
+        if key is None:
+            return
+        stored = copy.deepcopy(value)
+        with self._lock:
+            self._items[key] = stored
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_memo = _Memo(4096)
+
+
 def expand(document: dict[str, Any] | list[Any]) -> list[dict[str, Any]]:
     """Expand with local contexts only; a JSON-LD error becomes an InvalidInput (a 400 at the edge)."""
+    key = _memo.key("expand", document)
+    cached = _memo.get(key)
+    if cached is not None:
+        return list(cached)
     try:
         expanded: list[dict[str, Any]] = jsonld.expand(document, _options())
     except jsonld.JsonLdError as error:
         raise InvalidInput(f"JSON-LD expansion failed: {_root_cause(error)}") from error
     except _PYLD_CRASHES as error:
         raise InvalidInput(f"JSON-LD expansion failed: malformed document ({type(error).__name__})") from error
+    _memo.put(key, expanded)
     return expanded
 
 
 def compact(document: dict[str, Any] | list[Any], context: list[Any] | dict[str, Any] | str) -> dict[str, Any]:
+    key = _memo.key("compact", document, context)
+    cached = _memo.get(key)
+    if cached is not None:
+        return dict(cached)
     try:
         compacted: dict[str, Any] = jsonld.compact(document, context, _options())
     except jsonld.JsonLdError as error:
         raise InvalidInput(f"JSON-LD compaction failed: {_root_cause(error)}") from error
     except _PYLD_CRASHES as error:
         raise InvalidInput(f"JSON-LD compaction failed: malformed document ({type(error).__name__})") from error
+    _memo.put(key, compacted)
     return compacted
 
 
-def _root_cause(error: Exception) -> str:
+def _root_cause(error: BaseException) -> str:
+    """The innermost PyLD error message (e.g. our loader's "not available offline", not PyLD's wrapper)."""
     cause: BaseException = error
-    while isinstance(cause, jsonld.JsonLdError) and getattr(cause, "cause", None) is not None:
-        cause = cause.cause
-    message = getattr(cause, "message", None) or str(cause)
+    while isinstance(cause, jsonld.JsonLdError):
+        details = cause.details if isinstance(cause.details, dict) else {}
+        inner = cause.cause or details.get("cause")
+        if not isinstance(inner, BaseException):
+            break
+        cause = inner
+    message = cause.args[0] if cause.args else type(cause).__name__
     return str(message).splitlines()[0][:300]

@@ -5,12 +5,8 @@ prefixed form, fully expanded IRIs and the DSP/Catena-X contexts all read the sa
 turn an expanded node into Python values and raise :class:`InvalidInput` naming the field, never a
 KeyError or TypeError.
 
-Why not ``battrace.jsonld.expand`` directly: PyLD 2.0.4 keeps one process-wide cache of resolved
-contexts, and its ``@import`` handling (``import_ctx.update(ctx)`` in ``_process_context``) mutates the
-cached document of the imported context. Once any DSP 2025-1 type-scoped context (which ``@import``\\s
-the ODRL profile) has been processed, the cached ODRL profile carries ``@propagate`` and message terms,
-and the next document whose first context is the ODRL profile fails with a TypeError. A fresh
-``ContextResolver`` per call avoids the shared cache; the loader is still the offline one.
+Expansion and compaction go through ``battrace.jsonld`` (offline contexts, a private context resolver
+per call against PyLD's shared-cache corruption, and a memo of results).
 """
 
 from __future__ import annotations
@@ -18,9 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pyld import jsonld
-from pyld.context_resolver import ContextResolver
-
+from battrace import jsonld as battrace_jsonld
 from battrace.errors import InvalidInput
 from battrace.jsonld import (
     CX_POLICY_NS,
@@ -30,7 +24,6 @@ from battrace.jsonld import (
     EDC_NS,
     ODRL_NS,
     TX_AUTH_NS,
-    document_loader,
 )
 
 Node = dict[str, Any]
@@ -45,59 +38,18 @@ PREFIXES: dict[str, str] = {
     "tx-auth": TX_AUTH_NS,
 }
 _SIMPLE_TERM = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
-# PyLD is not hardened against arbitrary JSON (e.g. a number where a context is expected raises
-# TypeError deep inside); any of these from PyLD means the client sent a malformed document.
-_PYLD_CRASHES = (TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError)
 
 
 def edc(name: str) -> str:
     return EDC_NS + name
 
 
-def _options() -> dict[str, Any]:
-    return {
-        "documentLoader": document_loader,
-        # base=None keeps vocab-relative values such as "HttpData-PULL" as written (research notes §6).
-        "base": None,
-        "contextResolver": ContextResolver({}, document_loader),
-    }
-
-
 def expand(document: Any) -> list[Node]:
-    try:
-        expanded: list[Node] = jsonld.expand(document, _options())
-    except jsonld.JsonLdError as error:
-        raise InvalidInput(f"JSON-LD expansion failed: {_root_cause(error)}") from error
-    except _PYLD_CRASHES as error:
-        raise _malformed("expansion", error) from error
-    return expanded
+    return battrace_jsonld.expand(document)
 
 
 def compact(document: Any, context: list[Any]) -> Node:
-    try:
-        compacted: Node = jsonld.compact(document, context, _options())
-    except jsonld.JsonLdError as error:
-        raise InvalidInput(f"JSON-LD compaction failed: {_root_cause(error)}") from error
-    except _PYLD_CRASHES as error:
-        raise _malformed("compaction", error) from error
-    return compacted
-
-
-def _malformed(step: str, error: Exception) -> InvalidInput:
-    return InvalidInput(f"JSON-LD {step} failed: malformed document ({type(error).__name__})")
-
-
-def _root_cause(error: BaseException) -> str:
-    """The innermost PyLD error message (e.g. our loader's "not available offline", not PyLD's wrapper)."""
-    cause: BaseException = error
-    while isinstance(cause, jsonld.JsonLdError):
-        details = cause.details if isinstance(cause.details, dict) else {}
-        inner = cause.cause or details.get("cause")
-        if not isinstance(inner, BaseException):
-            break
-        cause = inner
-    message = cause.args[0] if cause.args else type(cause).__name__
-    return str(message).splitlines()[0][:300]
+    return battrace_jsonld.compact(document, context)
 
 
 def expand_body(body: Any, what: str) -> Node:
