@@ -32,8 +32,9 @@ class Edr:
 
 
 class NodeClient:
-    def __init__(self, base_url: str, api_key: str, *, timeout: float = 15.0,
-                 http: httpx.Client | None = None) -> None:
+    def __init__(
+        self, base_url: str, api_key: str, *, timeout: float = 15.0, http: httpx.Client | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = http or httpx.Client(timeout=timeout)
         self._headers = {"X-Api-Key": api_key}
@@ -63,73 +64,143 @@ class NodeClient:
         return self.base_url + "/api/dsp/2025-1"
 
     # ---- provider side: publishing
-    def create_asset(self, asset_id: str, content: Any, *, properties: Mapping[str, Any] | None = None,
-                     content_type: str = "application/json") -> str:
+    def create_asset(
+        self,
+        asset_id: str,
+        content: Any,
+        *,
+        properties: Mapping[str, Any] | None = None,
+        content_type: str = "application/json",
+    ) -> str:
         """A `Stored` asset: its bytes are uploaded as they are (no JSON-LD processing of the content)."""
-        body = {"@context": EDC_CONTEXT, "@id": asset_id, "properties": dict(properties or {}),
-                "dataAddress": {"type": "Stored", "contentType": content_type}}
+        body = {
+            "@context": EDC_CONTEXT,
+            "@id": asset_id,
+            "properties": dict(properties or {}),
+            "dataAddress": {"type": "Stored", "contentType": content_type},
+        }
         created = str(self.call("POST", "/management/v3/assets", body)["@id"])
         data = content if isinstance(content, bytes) else json.dumps(content).encode()
-        response = self._http.put(f"{self.base_url}/management/v3/assets/{created}/content", content=data,
-                                  headers={**self._headers, "Content-Type": content_type})
+        response = self._http.put(
+            f"{self.base_url}/management/v3/assets/{created}/content",
+            content=data,
+            headers={**self._headers, "Content-Type": content_type},
+        )
         if response.status_code != 204:
             raise ManagementError(response.status_code, response.text)
         return created
 
     def create_http_asset(self, asset_id: str, base_url: str, *, proxy_path: bool = True) -> str:
-        body = {"@context": EDC_CONTEXT, "@id": asset_id, "properties": {},
-                "dataAddress": {"type": "HttpData", "baseUrl": base_url, "proxyPath": str(proxy_path).lower(),
-                                "proxyQueryParams": "true"}}
+        body = {
+            "@context": EDC_CONTEXT,
+            "@id": asset_id,
+            "properties": {},
+            "dataAddress": {
+                "type": "HttpData",
+                "baseUrl": base_url,
+                "proxyPath": str(proxy_path).lower(),
+                "proxyQueryParams": "true",
+            },
+        }
         return str(self.call("POST", "/management/v3/assets", body)["@id"])
 
-    def create_policy(self, policy_id: str, permission: list[dict[str, Any]], *,
-                      prohibition: list[dict[str, Any]] | None = None,
-                      obligation: list[dict[str, Any]] | None = None) -> str:
+    def create_policy(
+        self,
+        policy_id: str,
+        permission: list[dict[str, Any]],
+        *,
+        prohibition: list[dict[str, Any]] | None = None,
+        obligation: list[dict[str, Any]] | None = None,
+    ) -> str:
         policy: dict[str, Any] = {"@type": "Set", "permission": permission}
         if prohibition:
             policy["prohibition"] = prohibition
         if obligation:
             policy["obligation"] = obligation
-        body = {"@context": [ODRL_PROFILE, CX_POLICY_CONTEXT, EDC_CONTEXT], "@type": "PolicyDefinition",
-                "@id": policy_id, "policy": policy}
+        body = {
+            "@context": [ODRL_PROFILE, CX_POLICY_CONTEXT, EDC_CONTEXT],
+            "@type": "PolicyDefinition",
+            "@id": policy_id,
+            "policy": policy,
+        }
         return str(self.call("POST", "/management/v3/policydefinitions", body)["@id"])
 
-    def create_contract_definition(self, definition_id: str, access_policy_id: str, contract_policy_id: str,
-                                   asset_ids: Iterable[str] = ()) -> str:
-        selector = [{"operandLeft": "https://w3id.org/edc/v0.0.1/ns/id", "operator": "=", "operandRight": a}
-                    for a in asset_ids]
-        body = {"@context": EDC_CONTEXT, "@id": definition_id, "accessPolicyId": access_policy_id,
-                "contractPolicyId": contract_policy_id, "assetsSelector": selector}
+    def create_contract_definition(
+        self,
+        definition_id: str,
+        access_policy_id: str,
+        contract_policy_id: str,
+        asset_ids: Iterable[str] = (),
+    ) -> str:
+        selector = [
+            {"operandLeft": "https://w3id.org/edc/v0.0.1/ns/id", "operator": "=", "operandRight": a}
+            for a in asset_ids
+        ]
+        body = {
+            "@context": EDC_CONTEXT,
+            "@id": definition_id,
+            "accessPolicyId": access_policy_id,
+            "contractPolicyId": contract_policy_id,
+            "assetsSelector": selector,
+        }
         return str(self.call("POST", "/management/v3/contractdefinitions", body)["@id"])
 
     # ---- consumer side: catalog, negotiation, transfer
     def catalog(self, provider_dsp: str, provider_did: str) -> dict[str, Any]:
-        body = {"@context": EDC_CONTEXT, "@type": "CatalogRequest", "counterPartyAddress": provider_dsp,
-                "counterPartyId": provider_did, "protocol": "dataspace-protocol-http:2025-1"}
+        body = {
+            "@context": EDC_CONTEXT,
+            "@type": "CatalogRequest",
+            "counterPartyAddress": provider_dsp,
+            "counterPartyId": provider_did,
+            "protocol": "dataspace-protocol-http:2025-1",
+        }
         result: dict[str, Any] = self.call("POST", "/management/v3/catalog/request", body)
         return result
 
-    def negotiate(self, provider_dsp: str, provider_did: str, dataset_id: str, offer: Mapping[str, Any],
-                  contexts: list[Any] | None = None) -> str:
+    def negotiate(
+        self,
+        provider_dsp: str,
+        provider_did: str,
+        dataset_id: str,
+        offer: Mapping[str, Any],
+        contexts: list[Any] | None = None,
+    ) -> str:
         policy = {k: v for k, v in offer.items() if k != "@context"}
         policy.update({"@type": "Offer", "target": dataset_id, "assigner": provider_did})
         extra = [c for c in (contexts or [CX_POLICY_CONTEXT]) if c != ODRL_PROFILE]
-        body = {"@context": [ODRL_PROFILE, *extra, EDC_CONTEXT],
-                "@type": "ContractRequest", "counterPartyAddress": provider_dsp, "counterPartyId": provider_did,
-                "protocol": "dataspace-protocol-http:2025-1", "policy": policy}
+        body = {
+            "@context": [ODRL_PROFILE, *extra, EDC_CONTEXT],
+            "@type": "ContractRequest",
+            "counterPartyAddress": provider_dsp,
+            "counterPartyId": provider_did,
+            "protocol": "dataspace-protocol-http:2025-1",
+            "policy": policy,
+        }
         return str(self.call("POST", "/management/v3/contractnegotiations", body)["@id"])
 
-    def counter(self, negotiation_id: str, verb: str, dataset_id: str, offer: Mapping[str, Any], assigner: str,
-                contexts: list[Any] | None = None) -> dict[str, Any]:
-        """battrace extension: provider counter-offer (`verb="offer"`) or consumer counter-request (`"request"`)."""
+    def counter(
+        self,
+        negotiation_id: str,
+        verb: str,
+        dataset_id: str,
+        offer: Mapping[str, Any],
+        assigner: str,
+        contexts: list[Any] | None = None,
+    ) -> dict[str, Any]:
+        """battrace extension: provider counter-offer (`verb="offer"`) or consumer counter-request."""
         policy = {k: v for k, v in offer.items() if k != "@context"}
         policy.update({"@type": "Offer", "target": dataset_id, "assigner": assigner})
         extra = [c for c in (contexts or [CX_POLICY_CONTEXT]) if c != ODRL_PROFILE]
-        body = {"@context": [ODRL_PROFILE, *extra, EDC_CONTEXT], "@type": "ContractRequest",
-                "counterPartyAddress": "urn:battrace:unchanged", "protocol": "dataspace-protocol-http:2025-1",
-                "policy": policy}
-        result: dict[str, Any] = self.call("POST", f"/management/v3/contractnegotiations/{negotiation_id}/{verb}",
-                                           body)
+        body = {
+            "@context": [ODRL_PROFILE, *extra, EDC_CONTEXT],
+            "@type": "ContractRequest",
+            "counterPartyAddress": "urn:battrace:unchanged",
+            "protocol": "dataspace-protocol-http:2025-1",
+            "policy": policy,
+        }
+        result: dict[str, Any] = self.call(
+            "POST", f"/management/v3/contractnegotiations/{negotiation_id}/{verb}", body
+        )
         return result
 
     def act(self, kind: str, process_id: str, verb: str) -> Any:
@@ -145,15 +216,27 @@ class NodeClient:
         result: dict[str, Any] = self.call("GET", f"/management/v3/contractnegotiations/{negotiation_id}")
         return result
 
-    def wait_negotiation(self, negotiation_id: str, states: Iterable[str] = ("FINALIZED", "TERMINATED"),
-                         timeout: float = 20.0) -> dict[str, Any]:
+    def wait_negotiation(
+        self, negotiation_id: str, states: Iterable[str] = ("FINALIZED", "TERMINATED"), timeout: float = 20.0
+    ) -> dict[str, Any]:
         return self._wait(lambda: self.negotiation(negotiation_id), set(states), timeout)
 
-    def transfer(self, provider_dsp: str, agreement_id: str, *, transfer_type: str = "HttpData-PULL",
-                 destination: Mapping[str, Any] | None = None) -> str:
-        body: dict[str, Any] = {"@context": EDC_CONTEXT, "@type": "TransferRequest",
-                                "counterPartyAddress": provider_dsp, "contractId": agreement_id,
-                                "transferType": transfer_type, "protocol": "dataspace-protocol-http:2025-1"}
+    def transfer(
+        self,
+        provider_dsp: str,
+        agreement_id: str,
+        *,
+        transfer_type: str = "HttpData-PULL",
+        destination: Mapping[str, Any] | None = None,
+    ) -> str:
+        body: dict[str, Any] = {
+            "@context": EDC_CONTEXT,
+            "@type": "TransferRequest",
+            "counterPartyAddress": provider_dsp,
+            "contractId": agreement_id,
+            "transferType": transfer_type,
+            "protocol": "dataspace-protocol-http:2025-1",
+        }
         if destination is not None:
             body["dataDestination"] = dict(destination)
         return str(self.call("POST", "/management/v3/transferprocesses", body)["@id"])
@@ -162,13 +245,19 @@ class NodeClient:
         result: dict[str, Any] = self.call("GET", f"/management/v3/transferprocesses/{transfer_id}")
         return result
 
-    def wait_transfer(self, transfer_id: str, states: Iterable[str] = ("STARTED", "COMPLETED", "TERMINATED"),
-                      timeout: float = 20.0) -> dict[str, Any]:
+    def wait_transfer(
+        self,
+        transfer_id: str,
+        states: Iterable[str] = ("STARTED", "COMPLETED", "TERMINATED"),
+        timeout: float = 20.0,
+    ) -> dict[str, Any]:
         return self._wait(lambda: self.transfer_process(transfer_id), set(states), timeout)
 
     def edr(self, transfer_id: str) -> Edr:
         address = self.call("GET", f"/management/v3/edrs/{transfer_id}/dataaddress")
-        return Edr(str(address["endpoint"]), str(address["authorization"]), int(address.get("tx-auth:expiresIn", 0)))
+        return Edr(
+            str(address["endpoint"]), str(address["authorization"]), int(address.get("tx-auth:expiresIn", 0))
+        )
 
     def fetch(self, edr: Edr, path: str = "") -> httpx.Response:
         url = edr.endpoint.rstrip("/") + ("/" + path.lstrip("/") if path else "")
@@ -196,6 +285,9 @@ def first_offer(catalog: Mapping[str, Any], dataset_id: str) -> tuple[dict[str, 
             policies = dataset["hasPolicy"]
             offer = policies[0] if isinstance(policies, list) else policies
             context = catalog.get("@context", [])
-            return dict(offer), [c for c in (context if isinstance(context, list) else [context])
-                                 if c != "https://w3id.org/dspace/2025/1/context.jsonld"]
+            return dict(offer), [
+                c
+                for c in (context if isinstance(context, list) else [context])
+                if c != "https://w3id.org/dspace/2025/1/context.jsonld"
+            ]
     raise LookupError(f"dataset {dataset_id!r} is not in the catalog")

@@ -35,22 +35,28 @@ CELL_MAKER_BPN = "BPNL000000000CEL"
 OEM_BPN = "BPNL000000000OEM"
 
 
-def run_demo(console: Console, *, base_port: int = 8101, work_dir: Path | None = None,
-             keep_running: bool = False) -> int:
+def run_demo(
+    console: Console, *, base_port: int = 8101, work_dir: Path | None = None, keep_running: bool = False
+) -> int:
     own_dir = work_dir is None
     root = work_dir or Path(tempfile.mkdtemp(prefix="battrace-demo-"))
     cell_maker = NodeProcess("cell-maker", base_port, root)
     oem = NodeProcess("vehicle-oem", base_port + 1, root)
     # Until verifiable credentials arrive (trust issue), each node knows its partners' attributes from config.
-    cell_maker.peers = {oem.did: {"bpn": OEM_BPN, "membership": "active",
-                                  "frameworkAgreements": {"DataExchangeGovernance": "1.0"}}}
+    cell_maker.peers = {
+        oem.did: {
+            "bpn": OEM_BPN,
+            "membership": "active",
+            "frameworkAgreements": {"DataExchangeGovernance": "1.0"},
+        }
+    }
     oem.peers = {cell_maker.did: {"bpn": CELL_MAKER_BPN, "membership": "active"}}
     for node in (cell_maker, oem):  # the demo always starts from empty nodes
         shutil.rmtree(node.data_dir, ignore_errors=True)
     timings: dict[str, float] = {}
     try:
         with _progress(console) as progress:
-            step = _stepper(progress, timings)
+            step = _Stepper(progress, timings)
             step("start two company nodes", lambda: (cell_maker.start(), oem.start()))
             result = _exchange(step, cell_maker, oem)
         _summary(console, cell_maker, oem, timings, result)
@@ -72,28 +78,73 @@ def run_demo(console: Console, *, base_port: int = 8101, work_dir: Path | None =
             shutil.rmtree(root, ignore_errors=True)
 
 
-def _exchange(step: Callable[[str, Callable[[], T]], T], cell_maker: NodeProcess, oem: NodeProcess
-              ) -> dict[str, Any]:
+def _exchange(step: _Stepper, cell_maker: NodeProcess, oem: NodeProcess) -> dict[str, Any]:
     provider, consumer = cell_maker.client(), oem.client()
 
     def publish() -> None:
-        provider.create_asset("cell-pcf-NMC811", CELL_FOOTPRINT,
-                              properties={"http://purl.org/dc/terms/type":
-                                          {"@id": "https://w3id.org/catenax/taxonomy#PcfExchange"}})
-        provider.create_policy("members-only", [{"action": "access", "constraint": [{"and": [
-            {"leftOperand": "Membership", "operator": "eq", "rightOperand": "active"},
-            {"leftOperand": "BusinessPartnerNumber", "operator": "isAnyOf", "rightOperand": [OEM_BPN]}]}]}])
-        provider.create_policy("pcf-usage", [{"action": "use", "constraint": [{"and": [
-            {"leftOperand": "FrameworkAgreement", "operator": "eq", "rightOperand": "DataExchangeGovernance:1.0"},
-            {"leftOperand": "UsagePurpose", "operator": "isAnyOf", "rightOperand": ["cx.pcf.base:1"]}]}]}])
+        provider.create_asset(
+            "cell-pcf-NMC811",
+            CELL_FOOTPRINT,
+            properties={
+                "http://purl.org/dc/terms/type": {"@id": "https://w3id.org/catenax/taxonomy#PcfExchange"}
+            },
+        )
+        provider.create_policy(
+            "members-only",
+            [
+                {
+                    "action": "access",
+                    "constraint": [
+                        {
+                            "and": [
+                                {"leftOperand": "Membership", "operator": "eq", "rightOperand": "active"},
+                                {
+                                    "leftOperand": "BusinessPartnerNumber",
+                                    "operator": "isAnyOf",
+                                    "rightOperand": [OEM_BPN],
+                                },
+                            ]
+                        }
+                    ],
+                }
+            ],
+        )
+        provider.create_policy(
+            "pcf-usage",
+            [
+                {
+                    "action": "use",
+                    "constraint": [
+                        {
+                            "and": [
+                                {
+                                    "leftOperand": "FrameworkAgreement",
+                                    "operator": "eq",
+                                    "rightOperand": "DataExchangeGovernance:1.0",
+                                },
+                                {
+                                    "leftOperand": "UsagePurpose",
+                                    "operator": "isAnyOf",
+                                    "rightOperand": ["cx.pcf.base:1"],
+                                },
+                            ]
+                        }
+                    ],
+                }
+            ],
+        )
         provider.create_contract_definition("pcf-offer", "members-only", "pcf-usage", ["cell-pcf-NMC811"])
 
     step("cell maker publishes its cell carbon footprint", publish)
-    catalog = step("OEM requests the cell maker's catalog", lambda: consumer.catalog(cell_maker.dsp, cell_maker.did))
+    catalog = step(
+        "OEM requests the cell maker's catalog", lambda: consumer.catalog(cell_maker.dsp, cell_maker.did)
+    )
     offer, contexts = first_offer(catalog, "cell-pcf-NMC811")
 
     def negotiate() -> dict[str, Any]:
-        negotiation_id = consumer.negotiate(cell_maker.dsp, cell_maker.did, "cell-pcf-NMC811", offer, contexts)
+        negotiation_id = consumer.negotiate(
+            cell_maker.dsp, cell_maker.did, "cell-pcf-NMC811", offer, contexts
+        )
         done = consumer.wait_negotiation(negotiation_id)
         if done["state"] != "FINALIZED":
             raise RuntimeError(f"negotiation ended {done['state']}: {done.get('errorDetail')}")
@@ -119,29 +170,43 @@ def _exchange(step: Callable[[str, Callable[[], T]], T], cell_maker: NodeProcess
     data = step("OEM fetches the data from the cell maker's data plane", fetch)
     if data != CELL_FOOTPRINT:
         raise RuntimeError("fetched data differs from what the cell maker published")
-    return {"catalog_datasets": len(catalog.get("dataset", [])), "agreement": negotiation["contractAgreementId"],
-            "transfer": started["@id"], "data": data}
+    return {
+        "catalog_datasets": len(catalog.get("dataset", [])),
+        "agreement": negotiation["contractAgreementId"],
+        "transfer": started["@id"],
+        "data": data,
+    }
 
 
 def _progress(console: Console) -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                    console=console)
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+    )
 
 
-def _stepper(progress: Progress, timings: dict[str, float]) -> Callable[[str, Callable[[], T]], T]:
-    def step(description: str, action: Callable[[], T]) -> T:
-        task = progress.add_task(description, total=1)
+class _Stepper:
+    """Runs one step of the demo under a progress bar and records how long it took."""
+
+    def __init__(self, progress: Progress, timings: dict[str, float]) -> None:
+        self._progress = progress
+        self._timings = timings
+
+    def __call__(self, description: str, action: Callable[[], T]) -> T:
+        task = self._progress.add_task(description, total=1)
         started = time.perf_counter()
         result = action()
-        timings[description] = time.perf_counter() - started
-        progress.update(task, completed=1)
+        self._timings[description] = time.perf_counter() - started
+        self._progress.update(task, completed=1)
         return result
 
-    return step
 
-
-def _summary(console: Console, provider: NodeProcess, consumer: NodeProcess, timings: dict[str, float],
-             result: dict[str, Any]) -> None:
+def _summary(
+    console: Console,
+    provider: NodeProcess,
+    consumer: NodeProcess,
+    timings: dict[str, float],
+    result: dict[str, Any],
+) -> None:
     nodes = Table(title="Nodes")
     for column in ("company", "DID", "DSP endpoint"):
         nodes.add_column(column)
@@ -154,6 +219,8 @@ def _summary(console: Console, provider: NodeProcess, consumer: NodeProcess, tim
     for description, seconds in timings.items():
         steps.add_row(description, f"{seconds * 1000:.1f}")
     console.print(steps)
-    console.print(f"Agreement [bold]{result['agreement']}[/bold], transfer {result['transfer']}: OEM received "
-                  f"{result['data']['pcfExcludingBiogenic']} {result['data']['unit']} for "
-                  f"{result['data']['productId']}.")
+    console.print(
+        f"Agreement [bold]{result['agreement']}[/bold], transfer {result['transfer']}: OEM received "
+        f"{result['data']['pcfExcludingBiogenic']} {result['data']['unit']} for "
+        f"{result['data']['productId']}."
+    )

@@ -78,16 +78,33 @@ class NodeProcess:
     def start(self, timeout: float = 30.0) -> NodeProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self.data_dir / "node.toml"
-        settings: dict[str, Any] = {"name": self.name, "host": "127.0.0.1", "port": self.port,
-                                    "data_dir": str(self.data_dir), "api_key": self.api_key, "dev": True,
-                                    **self.extra}
+        settings: dict[str, Any] = {
+            "name": self.name,
+            "host": "127.0.0.1",
+            "port": self.port,
+            "data_dir": str(self.data_dir),
+            "api_key": self.api_key,
+            "dev": True,
+            **self.extra,
+        }
         if self.database_url:
             settings["database_url"] = self.database_url
         write_config(config, settings, self.peers)
         log = (self.data_dir / "node.log").open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "battrace.cli", "serve", "--config", str(config), "--log-level", self.log_level],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            [
+                sys.executable,
+                "-m",
+                "battrace.cli",
+                "serve",
+                "--config",
+                str(config),
+                "--log-level",
+                self.log_level,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         self.wait_healthy(timeout)
         return self
@@ -96,7 +113,9 @@ class NodeProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"node {self.name} exited with {self.process.returncode}; see {self.data_dir}/node.log")
+                raise RuntimeError(
+                    f"node {self.name} exited with {self.process.returncode}; see {self.data_dir}/node.log"
+                )
             try:
                 if httpx.get(self.base_url + "/health", timeout=1.0).status_code == 200:
                     return

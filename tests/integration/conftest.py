@@ -1,4 +1,4 @@
-"""Real node processes on loopback (battrace.devnet): a provider, a consumer it knows, and a stranger it does not.
+"""Real node processes on loopback (battrace.devnet): a provider, a consumer it knows, a stranger it does not.
 
 The provider learns its partners' attributes from its config (until verifiable credentials arrive), so the
 consumer is a member with a BPN and the Data Exchange Governance framework agreement, and the stranger has
@@ -16,19 +16,47 @@ from typing import Any
 
 import pytest
 
-from battrace.client import NodeClient, first_offer
+from battrace.client import first_offer
 from battrace.devnet import NodeProcess
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 CONSUMER_BPN = "BPNL000000000CON"
 PROVIDER_BPN = "BPNL000000000PRO"
 
-MEMBERS_ONLY = [{"action": "access", "constraint": [{"and": [
-    {"leftOperand": "Membership", "operator": "eq", "rightOperand": "active"},
-    {"leftOperand": "BusinessPartnerNumber", "operator": "isAnyOf", "rightOperand": [CONSUMER_BPN]}]}]}]
-DEG_USAGE = [{"action": "use", "constraint": [{"and": [
-    {"leftOperand": "FrameworkAgreement", "operator": "eq", "rightOperand": "DataExchangeGovernance:1.0"},
-    {"leftOperand": "UsagePurpose", "operator": "isAnyOf", "rightOperand": ["cx.pcf.base:1"]}]}]}]
+MEMBERS_ONLY = [
+    {
+        "action": "access",
+        "constraint": [
+            {
+                "and": [
+                    {"leftOperand": "Membership", "operator": "eq", "rightOperand": "active"},
+                    {
+                        "leftOperand": "BusinessPartnerNumber",
+                        "operator": "isAnyOf",
+                        "rightOperand": [CONSUMER_BPN],
+                    },
+                ]
+            }
+        ],
+    }
+]
+DEG_USAGE = [
+    {
+        "action": "use",
+        "constraint": [
+            {
+                "and": [
+                    {
+                        "leftOperand": "FrameworkAgreement",
+                        "operator": "eq",
+                        "rightOperand": "DataExchangeGovernance:1.0",
+                    },
+                    {"leftOperand": "UsagePurpose", "operator": "isAnyOf", "rightOperand": ["cx.pcf.base:1"]},
+                ]
+            }
+        ],
+    }
+]
 
 
 def free_port() -> int:
@@ -44,8 +72,14 @@ class Network:
     consumer: NodeProcess
     stranger: NodeProcess
 
-    def publish(self, content: Any, *, usage: list[dict[str, Any]] | None = None,
-                access: list[dict[str, Any]] | None = None, **extra: Any) -> str:
+    def publish(
+        self,
+        content: Any,
+        *,
+        usage: list[dict[str, Any]] | None = None,
+        access: list[dict[str, Any]] | None = None,
+        **extra: Any,
+    ) -> str:
         """A new asset with its own policies and contract definition; returns the asset id."""
         suffix = uuid.uuid4().hex[:8]
         asset_id = f"asset-{suffix}"
@@ -53,7 +87,9 @@ class Network:
             client.create_asset(asset_id, content)
             client.create_policy(f"access-{suffix}", access or MEMBERS_ONLY)
             client.create_policy(f"usage-{suffix}", usage or DEG_USAGE, **extra)
-            client.create_contract_definition(f"def-{suffix}", f"access-{suffix}", f"usage-{suffix}", [asset_id])
+            client.create_contract_definition(
+                f"def-{suffix}", f"access-{suffix}", f"usage-{suffix}", [asset_id]
+            )
         return asset_id
 
     def negotiate(self, asset_id: str, consumer: NodeProcess | None = None) -> dict[str, Any]:
@@ -74,8 +110,13 @@ def make_network(root: Path, *, provider_db: str | None = None, consumer_db: str
     provider = NodeProcess("provider", free_port(), root, database_url=provider_db)
     consumer = NodeProcess("consumer", free_port(), root, database_url=consumer_db)
     stranger = NodeProcess("stranger", free_port(), root)
-    provider.peers = {consumer.did: {"bpn": CONSUMER_BPN, "membership": "active",
-                                     "frameworkAgreements": {"DataExchangeGovernance": "1.0"}}}
+    provider.peers = {
+        consumer.did: {
+            "bpn": CONSUMER_BPN,
+            "membership": "active",
+            "frameworkAgreements": {"DataExchangeGovernance": "1.0"},
+        }
+    }
     consumer.peers = {provider.did: {"bpn": PROVIDER_BPN, "membership": "active"}}
     return Network(provider, consumer, stranger)
 
@@ -90,6 +131,3 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
     finally:
         for node in (net.stranger, net.consumer, net.provider):
             node.stop()
-
-
-

@@ -39,7 +39,10 @@ def test_provider_killed_with_an_unsent_agreement_completes_after_restart(net: N
         offer, contexts = first_offer(consumer.catalog(net.provider.dsp, net.provider.did), asset_id)
         # Other terms than the offer make the provider wait for its operator: a deterministic pause.
         proposal = json.loads(json.dumps(offer))
-        proposal["permission"][0]["constraint"][0]["and"][1]["rightOperand"] = ["cx.pcf.base:1", "cx.quality.base:1"]
+        proposal["permission"][0]["constraint"][0]["and"][1]["rightOperand"] = [
+            "cx.pcf.base:1",
+            "cx.quality.base:1",
+        ]
         negotiation_id = consumer.negotiate(net.provider.dsp, net.provider.did, asset_id, proposal, contexts)
         pending = _wait_for(lambda: [n for n in provider.negotiations() if n["state"] == "REQUESTED"])
         # The consumer goes away, then the provider agrees: the agreement can only wait in the outbox.
@@ -76,15 +79,21 @@ def test_no_agreement_is_lost_or_duplicated_across_a_provider_crash(net: Network
     asset_id = net.publish({"cell": "A3"})
     with net.consumer.client() as consumer:
         offer, contexts = first_offer(consumer.catalog(net.provider.dsp, net.provider.did), asset_id)
-        ids = [consumer.negotiate(net.provider.dsp, net.provider.did, asset_id, offer, contexts) for _ in range(20)]
+        ids = [
+            consumer.negotiate(net.provider.dsp, net.provider.did, asset_id, offer, contexts)
+            for _ in range(20)
+        ]
     net.provider.kill()
     net.provider.start()
     with net.consumer.client() as consumer, net.provider.client() as provider:
         results = [consumer.wait_negotiation(i, timeout=60) for i in ids]
         assert {r["state"] for r in results} == {"FINALIZED"}
         consumer_agreements = {r["contractAgreementId"] for r in results}
-        provider_agreements = {a["@id"] for a in provider.call("POST", "/management/v3/contractagreements/request")
-                               if a["assetId"] == asset_id}
+        provider_agreements = {
+            a["@id"]
+            for a in provider.call("POST", "/management/v3/contractagreements/request")
+            if a["assetId"] == asset_id
+        }
     assert len(consumer_agreements) == 20
     assert consumer_agreements == provider_agreements
 

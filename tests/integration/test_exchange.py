@@ -63,7 +63,9 @@ def test_wrong_party_replaying_a_members_offer_is_refused_at_negotiation(network
     with network.consumer.client() as consumer:
         offer, contexts = first_offer(consumer.catalog(network.provider.dsp, network.provider.did), asset_id)
     with network.stranger.client() as stranger:
-        negotiation_id = stranger.negotiate(network.provider.dsp, network.provider.did, asset_id, offer, contexts)
+        negotiation_id = stranger.negotiate(
+            network.provider.dsp, network.provider.did, asset_id, offer, contexts
+        )
         result = stranger.wait_negotiation(negotiation_id)
     assert result["state"] == "TERMINATED"
     assert "404" in result["errorDetail"]
@@ -74,10 +76,13 @@ def test_wrong_party_is_refused_a_transfer_under_someone_elses_agreement(network
     agreement_id = network.negotiate(asset_id)["contractAgreementId"]
     # The stranger signs a raw DSP TransferRequestMessage with its own key, naming the consumer's agreement.
     keys = NodeKeys.load_or_create(network.stranger.data_dir / "keys" / "node-ed25519.pem")
-    token = issue_token(keys, network.stranger.did, network.provider.did, now=datetime.now(UTC), jti=urn_uuid())
+    token = issue_token(
+        keys, network.stranger.did, network.provider.did, now=datetime.now(UTC), jti=urn_uuid()
+    )
     body = dsp.transfer_request(urn_uuid(), agreement_id, "HttpData-PULL", network.stranger.dsp + "/callback")
-    response = httpx.post(network.provider.dsp + "/transfers/request", json=body,
-                          headers={"Authorization": f"Bearer {token}"})
+    response = httpx.post(
+        network.provider.dsp + "/transfers/request", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 400
     assert response.json()["@type"] == "TransferError"
     assert response.json()["code"] == "UNKNOWN_AGREEMENT"
@@ -92,9 +97,19 @@ def test_data_fetch_with_a_forged_token_is_refused(network: Network) -> None:
 
 def test_expired_agreement_is_refused_at_data_fetch_and_transfer(network: Network) -> None:
     end = datetime.now(UTC) + timedelta(seconds=3)
-    usage = [{"action": "use", "constraint": [{"and": [
-        *DEG_USAGE[0]["constraint"][0]["and"],
-        {"leftOperand": "DataUsageEndDate", "operator": "eq", "rightOperand": iso(end)}]}]}]
+    usage = [
+        {
+            "action": "use",
+            "constraint": [
+                {
+                    "and": [
+                        *DEG_USAGE[0]["constraint"][0]["and"],
+                        {"leftOperand": "DataUsageEndDate", "operator": "eq", "rightOperand": iso(end)},
+                    ]
+                }
+            ],
+        }
+    ]
     asset_id = network.publish(PCF, usage=usage)
     negotiation = network.negotiate(asset_id)
     transfer = network.pull(negotiation["contractAgreementId"])
@@ -110,8 +125,14 @@ def test_expired_agreement_is_refused_at_data_fetch_and_transfer(network: Networ
 
 
 def test_unknown_left_operand_in_the_usage_policy_is_denied(network: Network) -> None:
-    usage = [{"action": "use", "constraint": [
-        {"leftOperand": "https://example.com/ns/madeUpOperand", "operator": "eq", "rightOperand": "x"}]}]
+    usage = [
+        {
+            "action": "use",
+            "constraint": [
+                {"leftOperand": "https://example.com/ns/madeUpOperand", "operator": "eq", "rightOperand": "x"}
+            ],
+        }
+    ]
     asset_id = network.publish(PCF, usage=usage)
     result = network.negotiate(asset_id)
     assert result["state"] == "TERMINATED"
@@ -119,8 +140,14 @@ def test_unknown_left_operand_in_the_usage_policy_is_denied(network: Network) ->
 
 
 def test_unknown_left_operand_in_the_access_policy_hides_the_dataset(network: Network) -> None:
-    access = [{"action": "access", "constraint": [
-        {"leftOperand": "https://example.com/ns/madeUpOperand", "operator": "eq", "rightOperand": "x"}]}]
+    access = [
+        {
+            "action": "access",
+            "constraint": [
+                {"leftOperand": "https://example.com/ns/madeUpOperand", "operator": "eq", "rightOperand": "x"}
+            ],
+        }
+    ]
     asset_id = network.publish(PCF, access=access)
     with network.consumer.client() as client:
         catalog = client.catalog(network.provider.dsp, network.provider.did)
@@ -149,8 +176,13 @@ def test_counter_offer_then_acceptance_reaches_finalized(network: Network) -> No
         offer, contexts = first_offer(consumer.catalog(network.provider.dsp, network.provider.did), asset_id)
         # Different terms (an extra purpose) are not agreed automatically: they wait for the provider.
         proposal = json.loads(json.dumps(offer))
-        proposal["permission"][0]["constraint"][0]["and"][1]["rightOperand"] = ["cx.pcf.base:1", "cx.quality.base:1"]
-        negotiation_id = consumer.negotiate(network.provider.dsp, network.provider.did, asset_id, proposal, contexts)
+        proposal["permission"][0]["constraint"][0]["and"][1]["rightOperand"] = [
+            "cx.pcf.base:1",
+            "cx.quality.base:1",
+        ]
+        negotiation_id = consumer.negotiate(
+            network.provider.dsp, network.provider.did, asset_id, proposal, contexts
+        )
         consumer_pid = _eventually_value(lambda: _provider_negotiation(provider, "REQUESTED"))
         provider.counter(consumer_pid["@id"], "offer", asset_id, offer, network.provider.did, contexts)
         consumer.wait_negotiation(negotiation_id, ("OFFERED",))
@@ -163,7 +195,7 @@ def test_push_transfer_delivers_the_data_to_the_consumers_endpoint(network: Netw
     received: list[tuple[str, bytes]] = []
 
     class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server API)
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length", 0))
             received.append((self.headers.get("authorization", ""), self.rfile.read(length)))
             self.send_response(200)
@@ -177,11 +209,15 @@ def test_push_transfer_delivers_the_data_to_the_consumers_endpoint(network: Netw
     try:
         asset_id = network.publish(PCF)
         agreement_id = network.negotiate(asset_id)["contractAgreementId"]
-        destination = {"type": "HttpData", "baseUrl": f"http://127.0.0.1:{server.server_address[1]}/inbox",
-                       "authCode": "secret-for-the-provider"}
+        destination = {
+            "type": "HttpData",
+            "baseUrl": f"http://127.0.0.1:{server.server_address[1]}/inbox",
+            "authCode": "secret-for-the-provider",
+        }
         with network.consumer.client() as client:
-            transfer_id = client.transfer(network.provider.dsp, agreement_id, transfer_type="HttpData-PUSH",
-                                          destination=destination)
+            transfer_id = client.transfer(
+                network.provider.dsp, agreement_id, transfer_type="HttpData-PUSH", destination=destination
+            )
             result = client.wait_transfer(transfer_id, ("COMPLETED", "TERMINATED"))
         assert result["state"] == "COMPLETED"
         assert _eventually(lambda: len(received) == 1)
@@ -191,7 +227,9 @@ def test_push_transfer_delivers_the_data_to_the_consumers_endpoint(network: Netw
 
 
 def test_management_api_refuses_a_wrong_api_key(network: Network) -> None:
-    response = httpx.get(network.provider.base_url + "/management/v3/assets/x", headers={"X-Api-Key": "wrong"})
+    response = httpx.get(
+        network.provider.base_url + "/management/v3/assets/x", headers={"X-Api-Key": "wrong"}
+    )
     assert response.status_code == 401
     assert response.json()["title"] == "Unauthenticated"
 
@@ -199,8 +237,15 @@ def test_management_api_refuses_a_wrong_api_key(network: Network) -> None:
 def test_management_api_rejects_a_malformed_asset_and_stores_nothing(network: Network) -> None:
     with network.provider.client() as client:
         with pytest.raises(ManagementError) as refused:
-            client.call("POST", "/management/v3/assets", {"@context": {"@vocab": "https://w3id.org/edc/v0.0.1/ns/"},
-                                                           "@id": "half", "dataAddress": {"type": "HttpData"}})
+            client.call(
+                "POST",
+                "/management/v3/assets",
+                {
+                    "@context": {"@vocab": "https://w3id.org/edc/v0.0.1/ns/"},
+                    "@id": "half",
+                    "dataAddress": {"type": "HttpData"},
+                },
+            )
         assert refused.value.status == 400
         with pytest.raises(ManagementError) as missing:
             client.call("GET", "/management/v3/assets/half")

@@ -62,7 +62,9 @@ class CatalogService:
             body, needed = policy_to_dsp(offered.policy)
             contexts.extend(c for c in needed if c not in contexts)
             offer = {**body, "@id": offered.offer_id, "@type": "Offer"}
-            offer.pop("target", None)  # dataset-schema.json: an Offer inside a Dataset must not carry a target
+            offer.pop(
+                "target", None
+            )  # dataset-schema.json: an Offer inside a Dataset must not carry a target
             dataset = by_asset.setdefault(offered.asset.id, self._dataset_shell(offered))
             dataset["hasPolicy"].append(offer)
         return list(by_asset.values()), contexts

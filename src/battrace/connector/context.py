@@ -1,4 +1,4 @@
-"""What every connector service shares: who this node is, its store, its clock, and how to wake the dispatcher.
+"""What every connector service shares: who this node is, its store, its clock, how to wake the dispatcher.
 
 Composition happens in plain code (battrace.connector.node); services receive this one value.
 """
@@ -31,7 +31,7 @@ class Me:
 
     @property
     def callback_address(self) -> str:
-        # Consumer-side DSP endpoints hang off a separate callback so they never collide with the provider-side
+        # Consumer-side DSP endpoints hang off a separate callback so they never collide with provider-side
         # paths of the same node (DSP 2025-1 §3.3 leaves `:callback` to the consumer).
         return self.dsp_base + CALLBACK_SEGMENT
 

@@ -44,7 +44,7 @@ class Outcome:
 
 
 class PeerClient:
-    """HTTP to other nodes; every request carries a fresh self-issued token for the callee (iss=sub=our DID)."""
+    """HTTP to other nodes; each request carries a fresh self-issued token for the callee (iss=sub=us)."""
 
     def __init__(self, ctx: ConnectorContext, keys: NodeKeys, client: httpx.Client) -> None:
         self._ctx = ctx
@@ -52,7 +52,9 @@ class PeerClient:
         self._http = client
 
     def authorization(self, audience_did: str) -> str:
-        token = issue_token(self._keys, self._ctx.me.did, audience_did, now=self._ctx.clock(), jti=self._ctx.new_id())
+        token = issue_token(
+            self._keys, self._ctx.me.did, audience_did, now=self._ctx.clock(), jti=self._ctx.new_id()
+        )
         return f"Bearer {token}"
 
     def post_json(self, url: str, body: Mapping[str, Any], audience_did: str) -> Outcome:
@@ -88,7 +90,9 @@ def _detail(status: int, body: Mapping[str, Any] | None) -> str:
     detail = body.get("detail") or body.get("code")
     reasons = body.get("reason")
     if isinstance(reasons, list) and reasons and reasons != [detail]:
-        detail = f"{detail} ({'; '.join(str(r) for r in reasons)})" if detail else "; ".join(map(str, reasons))
+        detail = (
+            f"{detail} ({'; '.join(str(r) for r in reasons)})" if detail else "; ".join(map(str, reasons))
+        )
     return f"HTTP {status}: {detail}" if detail else f"HTTP {status}"
 
 
@@ -96,8 +100,15 @@ PushSender = Callable[[OutboxMessage], Outcome]
 
 
 class Dispatcher:
-    def __init__(self, ctx: ConnectorContext, peers: PeerClient, handlers: Mapping[str, ProcessHandler],
-                 push: PushSender, *, workers: int = 8) -> None:
+    def __init__(
+        self,
+        ctx: ConnectorContext,
+        peers: PeerClient,
+        handlers: Mapping[str, ProcessHandler],
+        push: PushSender,
+        *,
+        workers: int = 8,
+    ) -> None:
         self._ctx = ctx
         self._peers = peers
         self._handlers = handlers
@@ -196,8 +207,12 @@ class Dispatcher:
                 tx.delete_outbox(message.id)
                 handler.delivered(tx, message, outcome.body)
             return
-        permanent = (outcome.status is not None and 400 <= outcome.status < 500 and outcome.status not in RETRYABLE
-                     and not (_out_of_order(outcome) and message.attempts < OUT_OF_ORDER_RETRIES))
+        permanent = (
+            outcome.status is not None
+            and 400 <= outcome.status < 500
+            and outcome.status not in RETRYABLE
+            and not (_out_of_order(outcome) and message.attempts < OUT_OF_ORDER_RETRIES)
+        )
         if permanent or message.attempts + 1 >= len(BACKOFF):
             log.warning("giving up %s to %s: %s", message.message_type, message.url, outcome.detail)
             with self._ctx.store.transaction() as tx:
@@ -210,6 +225,8 @@ class Dispatcher:
         assert message.id is not None
         attempts = message.attempts + 1
         delay = BACKOFF[min(attempts, len(BACKOFF) - 1)]
-        log.info("retry #%d of %s to %s in %ss: %s", attempts, message.message_type, message.url, delay, detail)
+        log.info(
+            "retry #%d of %s to %s in %ss: %s", attempts, message.message_type, message.url, delay, detail
+        )
         with self._ctx.store.transaction() as tx:
             tx.reschedule(message.id, attempts, self._ctx.clock() + timedelta(seconds=delay))

@@ -15,7 +15,7 @@ Decisions this node takes on its own:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -25,17 +25,18 @@ from battrace.connector.offers import OfferBook, same_terms
 from battrace.connector.processes import (
     acknowledged_state,
     forget_inbound,
-    recall_redelivery,
-    remember_inbound,
     join,
     message_key,
     other_role,
     outbox,
     policy_context,
+    recall_redelivery,
+    remember_inbound,
 )
 from battrace.connector.records import CONSUMER, PROVIDER, Agreement, Negotiation, OutboxMessage
 from battrace.connector.urls import check_peer_url
 from battrace.dsp import messages as dsp
+from battrace.dsp.negotiation import next_negotiation_state
 from battrace.dsp.parse import (
     AgreementVerification,
     ContractAgreement,
@@ -45,7 +46,6 @@ from battrace.dsp.parse import (
     NegotiationTermination,
 )
 from battrace.dsp.states import NegotiationEvent, NegotiationState, Role, is_terminal
-from battrace.dsp.negotiation import next_negotiation_state
 from battrace.errors import Conflict, InvalidInput, NotFound
 from battrace.identity import VerifiedCaller
 from battrace.jsonld import DSP_CONTEXT
@@ -62,8 +62,9 @@ class NegotiationService:
 
     # ------------------------------------------------------------------ inbound, provider role
 
-    def receive_request(self, caller: VerifiedCaller, msg: ContractRequest, path: str, raw: Mapping[str, Any]
-                        ) -> Ack:
+    def receive_request(
+        self, caller: VerifiedCaller, msg: ContractRequest, path: str, raw: Mapping[str, Any]
+    ) -> Ack:
         """POST /negotiations/request (initial, 201) or /negotiations/:providerPid/request (counter, 200)."""
         key = message_key(PROVIDER, path, caller.did, raw)
         with self._ctx.store.transaction() as tx:
@@ -80,38 +81,57 @@ class NegotiationService:
         self._ctx.wake_dispatcher()
         return status, result
 
-    def _initial_request(self, tx: Tx, caller: VerifiedCaller, msg: ContractRequest
-                         ) -> dict[str, Any] | InvalidInput:
+    def _initial_request(
+        self, tx: Tx, caller: VerifiedCaller, msg: ContractRequest
+    ) -> dict[str, Any] | InvalidInput:
         existing = tx.find_negotiation(PROVIDER, consumer_pid=msg.consumer_pid)
         if existing is not None:
             if existing.counterparty_did != caller.did:
                 raise Conflict(f"consumerPid {msg.consumer_pid!r} is already in use")
             if existing.state == NegotiationState.TERMINATED.value and existing.error_detail:
                 # A retried request that was refused gets the same refusal, not a fresh ACK.
-                return InvalidInput("the contract policy is not satisfied", code="POLICY_NOT_SATISFIED",
-                                    reason=existing.error_detail.split("; "), providerPid=existing.provider_pid,
-                                    consumerPid=existing.consumer_pid)
+                return InvalidInput(
+                    "the contract policy is not satisfied",
+                    code="POLICY_NOT_SATISFIED",
+                    reason=existing.error_detail.split("; "),
+                    providerPid=existing.provider_pid,
+                    consumerPid=existing.consumer_pid,
+                )
             return self._ack(tx, existing)
-        callback = check_peer_url(str(msg.callback_address), dev=self._ctx.dev,
-                                  allowed_hosts=self._ctx.allowed_peer_hosts)
+        callback = check_peer_url(
+            str(msg.callback_address), dev=self._ctx.dev, allowed_hosts=self._ctx.allowed_peer_hosts
+        )
         evaluation = self._ctx.evaluation(caller, "negotiation")
         offered, proposed, decision = OfferBook(tx).resolve(msg.offer, msg.context, evaluation)
         now = self._ctx.clock()
         negotiation = Negotiation(
-            id=self._ctx.new_id(), role=PROVIDER,
+            id=self._ctx.new_id(),
+            role=PROVIDER,
             state=next_negotiation_state(None, NegotiationEvent.REQUEST, Role.CONSUMER).value,
-            consumer_pid=msg.consumer_pid, provider_pid=self._ctx.new_id(), counterparty_did=caller.did,
-            counterparty_address=callback, offer=_with_context(msg.offer, policy_context(msg.context)),
-            asset_id=offered.asset.id, agreement_id=None, error_detail=None, created_at=now, updated_at=now,
+            consumer_pid=msg.consumer_pid,
+            provider_pid=self._ctx.new_id(),
+            counterparty_did=caller.did,
+            counterparty_address=callback,
+            offer=_with_context(msg.offer, policy_context(msg.context)),
+            asset_id=offered.asset.id,
+            agreement_id=None,
+            error_detail=None,
+            created_at=now,
+            updated_at=now,
         )
         if not decision.allowed:
             # Refusals are kept (TERMINATED, with the reasons) so the history shows who asked for what.
-            refused = replace(negotiation, state=NegotiationState.TERMINATED.value,
-                              error_detail="; ".join(decision.reasons))
+            refused = replace(
+                negotiation, state=NegotiationState.TERMINATED.value, error_detail="; ".join(decision.reasons)
+            )
             tx.insert_negotiation(refused)
-            return InvalidInput("the contract policy is not satisfied", code="POLICY_NOT_SATISFIED",
-                               reason=list(decision.reasons), providerPid=refused.provider_pid,
-                               consumerPid=refused.consumer_pid)
+            return InvalidInput(
+                "the contract policy is not satisfied",
+                code="POLICY_NOT_SATISFIED",
+                reason=list(decision.reasons),
+                providerPid=refused.provider_pid,
+                consumerPid=refused.consumer_pid,
+            )
         tx.insert_negotiation(negotiation)
         ack = self._ack(tx, negotiation)
         if same_terms(proposed, offered.policy):
@@ -125,8 +145,15 @@ class NegotiationService:
         n = replace(n, offer=_with_context(msg.offer, policy_context(msg.context)))
         return self._ack(tx, tx.update_negotiation(n))
 
-    def receive_event(self, role: str, caller: VerifiedCaller, pid: str, msg: NegotiationEventMsg, path: str,
-                      raw: Mapping[str, Any]) -> Ack:
+    def receive_event(
+        self,
+        role: str,
+        caller: VerifiedCaller,
+        pid: str,
+        msg: NegotiationEventMsg,
+        path: str,
+        raw: Mapping[str, Any],
+    ) -> Ack:
         event = NegotiationEvent.ACCEPT if msg.event_type == "ACCEPTED" else NegotiationEvent.FINALIZE
 
         def apply(tx: Tx, n: Negotiation) -> Negotiation:
@@ -138,8 +165,14 @@ class NegotiationService:
 
         return self._receive(role, caller, pid, path, raw, apply)
 
-    def receive_verification(self, caller: VerifiedCaller, provider_pid: str, msg: AgreementVerification,
-                             path: str, raw: Mapping[str, Any]) -> Ack:
+    def receive_verification(
+        self,
+        caller: VerifiedCaller,
+        provider_pid: str,
+        msg: AgreementVerification,
+        path: str,
+        raw: Mapping[str, Any],
+    ) -> Ack:
         def apply(tx: Tx, n: Negotiation) -> Negotiation:
             self._check_pids(n, msg.consumer_pid, msg.provider_pid)
             verified = tx.update_negotiation(self._inbound(tx, n, NegotiationEvent.VERIFY, Role.CONSUMER))
@@ -149,8 +182,15 @@ class NegotiationService:
 
         return self._receive(PROVIDER, caller, provider_pid, path, raw, apply)
 
-    def receive_termination(self, role: str, caller: VerifiedCaller, pid: str, msg: NegotiationTermination,
-                            path: str, raw: Mapping[str, Any]) -> Ack:
+    def receive_termination(
+        self,
+        role: str,
+        caller: VerifiedCaller,
+        pid: str,
+        msg: NegotiationTermination,
+        path: str,
+        raw: Mapping[str, Any],
+    ) -> Ack:
         def apply(tx: Tx, n: Negotiation) -> Negotiation:
             self._check_pids(n, msg.consumer_pid, msg.provider_pid)
             n = self._inbound(tx, n, NegotiationEvent.TERMINATE, Role(other_role(role)))
@@ -162,37 +202,56 @@ class NegotiationService:
 
     # ------------------------------------------------------------------ inbound, consumer role
 
-    def receive_offer(self, caller: VerifiedCaller, msg: ContractOffer, path: str, raw: Mapping[str, Any]
-                      ) -> Ack:
+    def receive_offer(
+        self, caller: VerifiedCaller, msg: ContractOffer, path: str, raw: Mapping[str, Any]
+    ) -> Ack:
         """POST <base>/negotiations/offers (initial, 201) or <cb>/negotiations/:consumerPid/offers (200)."""
         if msg.consumer_pid is not None:
+
             def apply(tx: Tx, n: Negotiation) -> Negotiation:
                 self._check_pids(n, msg.consumer_pid, msg.provider_pid)
                 n = self._inbound(tx, n, NegotiationEvent.OFFER, Role.PROVIDER)
-                return tx.update_negotiation(replace(n, offer=_with_context(msg.offer, policy_context(msg.context))))
+                return tx.update_negotiation(
+                    replace(n, offer=_with_context(msg.offer, policy_context(msg.context)))
+                )
 
             return self._receive(CONSUMER, caller, msg.consumer_pid, path, raw, apply)
         key = message_key(CONSUMER, path, caller.did, raw)
         with self._ctx.store.transaction() as tx:
             if (recalled := tx.recall_response(key)) is not None:
                 return recalled.status, dict(recalled.response or {})
-            callback = check_peer_url(str(msg.callback_address), dev=self._ctx.dev,
-                                      allowed_hosts=self._ctx.allowed_peer_hosts)
+            callback = check_peer_url(
+                str(msg.callback_address), dev=self._ctx.dev, allowed_hosts=self._ctx.allowed_peer_hosts
+            )
             now = self._ctx.clock()
             n = Negotiation(
-                id=self._ctx.new_id(), role=CONSUMER,
+                id=self._ctx.new_id(),
+                role=CONSUMER,
                 state=next_negotiation_state(None, NegotiationEvent.OFFER, Role.PROVIDER).value,
-                consumer_pid=self._ctx.new_id(), provider_pid=msg.provider_pid, counterparty_did=caller.did,
-                counterparty_address=callback, offer=_with_context(msg.offer, policy_context(msg.context)),
-                asset_id=_target(msg.offer), agreement_id=None, error_detail=None, created_at=now, updated_at=now,
+                consumer_pid=self._ctx.new_id(),
+                provider_pid=msg.provider_pid,
+                counterparty_did=caller.did,
+                counterparty_address=callback,
+                offer=_with_context(msg.offer, policy_context(msg.context)),
+                asset_id=_target(msg.offer),
+                agreement_id=None,
+                error_detail=None,
+                created_at=now,
+                updated_at=now,
             )
             tx.insert_negotiation(n)
             ack = self._ack(tx, n)
             tx.remember_response(key, 201, ack, now)
         return 201, ack
 
-    def receive_agreement(self, caller: VerifiedCaller, consumer_pid: str, msg: ContractAgreement, path: str,
-                          raw: Mapping[str, Any]) -> Ack:
+    def receive_agreement(
+        self,
+        caller: VerifiedCaller,
+        consumer_pid: str,
+        msg: ContractAgreement,
+        path: str,
+        raw: Mapping[str, Any],
+    ) -> Ack:
         def apply(tx: Tx, n: Negotiation) -> Negotiation:
             if n.provider_pid is None:  # the agreement overtook the ACK of our request: adopt its providerPid
                 n = replace(n, provider_pid=msg.provider_pid)
@@ -208,8 +267,9 @@ class NegotiationService:
 
         return self._receive(CONSUMER, caller, consumer_pid, path, raw, apply)
 
-    def _agreement_problem(self, n: Negotiation, agreement: Mapping[str, Any], context: Sequence[Any]
-                           ) -> str | None:
+    def _agreement_problem(
+        self, n: Negotiation, agreement: Mapping[str, Any], context: Sequence[Any]
+    ) -> str | None:
         if agreement.get("assignee") != self._ctx.me.did:
             return f"agreement assignee {agreement.get('assignee')!r} is not this participant"
         if agreement.get("assigner") != n.counterparty_did:
@@ -222,28 +282,54 @@ class NegotiationService:
 
     # ------------------------------------------------------------------ management (this node decides)
 
-    def request(self, counter_party_address: str, counter_party_id: str, offer: Mapping[str, Any],
-                offer_context: Sequence[Any]) -> Negotiation:
+    def request(
+        self,
+        counter_party_address: str,
+        counter_party_id: str,
+        offer: Mapping[str, Any],
+        offer_context: Sequence[Any],
+    ) -> Negotiation:
         """Consumer: start a negotiation by sending a ContractRequestMessage for a catalog offer."""
-        address = check_peer_url(counter_party_address, dev=self._ctx.dev,
-                                 allowed_hosts=self._ctx.allowed_peer_hosts)
+        address = check_peer_url(
+            counter_party_address, dev=self._ctx.dev, allowed_hosts=self._ctx.allowed_peer_hosts
+        )
         if not isinstance(offer.get("target"), str):
             raise InvalidInput("the offer needs a 'target' (the dataset id) in a contract request")
         now = self._ctx.clock()
         n = Negotiation(
-            id=self._ctx.new_id(), role=CONSUMER,
+            id=self._ctx.new_id(),
+            role=CONSUMER,
             state=next_negotiation_state(None, NegotiationEvent.REQUEST, Role.CONSUMER).value,
-            consumer_pid=self._ctx.new_id(), provider_pid=None, counterparty_did=counter_party_id,
-            counterparty_address=address, offer=_with_context(offer, policy_context(offer_context)), asset_id=_target(offer),
-            agreement_id=None, error_detail=None, created_at=now, updated_at=now,
+            consumer_pid=self._ctx.new_id(),
+            provider_pid=None,
+            counterparty_did=counter_party_id,
+            counterparty_address=address,
+            offer=_with_context(offer, policy_context(offer_context)),
+            asset_id=_target(offer),
+            agreement_id=None,
+            error_detail=None,
+            created_at=now,
+            updated_at=now,
         )
-        body = dsp.contract_request(n.consumer_pid, _without_context(offer),
-                                    callback_address=self._ctx.me.callback_address,
-                                    contexts=_extra_contexts(offer_context))
+        body = dsp.contract_request(
+            n.consumer_pid,
+            _without_context(offer),
+            callback_address=self._ctx.me.callback_address,
+            contexts=_extra_contexts(offer_context),
+        )
         with self._ctx.store.transaction() as tx:
             tx.insert_negotiation(n)
-            tx.enqueue(outbox(KIND, n.id, NegotiationEvent.REQUEST.value,
-                              join(address, "negotiations/request"), body, counter_party_id, now))
+            tx.enqueue(
+                outbox(
+                    KIND,
+                    n.id,
+                    NegotiationEvent.REQUEST.value,
+                    join(address, "negotiations/request"),
+                    body,
+                    counter_party_id,
+                    now,
+                )
+            )
         self._ctx.wake_dispatcher()
         return n
 
@@ -251,11 +337,16 @@ class NegotiationService:
         """Provider: agree to the consumer's current request (REQUESTED → AGREED)."""
         return self._manage(negotiation_id, PROVIDER, lambda tx, n: self._agree(tx, n, self._offer_policy(n)))
 
-    def counter_offer(self, negotiation_id: str, offer: Mapping[str, Any], offer_context: Sequence[Any]
-                      ) -> Negotiation:
+    def counter_offer(
+        self, negotiation_id: str, offer: Mapping[str, Any], offer_context: Sequence[Any]
+    ) -> Negotiation:
         def act(tx: Tx, n: Negotiation) -> Negotiation:
-            body = dsp.contract_offer(n.provider_pid or "", _without_context(offer), consumer_pid=n.consumer_pid,
-                                      contexts=_extra_contexts(offer_context))
+            body = dsp.contract_offer(
+                n.provider_pid or "",
+                _without_context(offer),
+                consumer_pid=n.consumer_pid,
+                contexts=_extra_contexts(offer_context),
+            )
             n = tx.update_negotiation(replace(n, offer=_with_context(offer, policy_context(offer_context))))
             return self._send(tx, n, NegotiationEvent.OFFER, "offers", body)
 
@@ -268,11 +359,16 @@ class NegotiationService:
 
         return self._manage(negotiation_id, CONSUMER, act)
 
-    def counter_request(self, negotiation_id: str, offer: Mapping[str, Any], offer_context: Sequence[Any]
-                        ) -> Negotiation:
+    def counter_request(
+        self, negotiation_id: str, offer: Mapping[str, Any], offer_context: Sequence[Any]
+    ) -> Negotiation:
         def act(tx: Tx, n: Negotiation) -> Negotiation:
-            body = dsp.contract_request(n.consumer_pid, _without_context(offer), provider_pid=n.provider_pid,
-                                        contexts=_extra_contexts(offer_context))
+            body = dsp.contract_request(
+                n.consumer_pid,
+                _without_context(offer),
+                provider_pid=n.provider_pid,
+                contexts=_extra_contexts(offer_context),
+            )
             n = tx.update_negotiation(replace(n, offer=_with_context(offer, policy_context(offer_context))))
             return self._send(tx, n, NegotiationEvent.REQUEST, "request", body)
 
@@ -310,14 +406,20 @@ class NegotiationService:
     def undeliverable(self, tx: Tx, message: OutboxMessage, detail: str) -> None:
         n = tx.get_negotiation(message.process_id, for_update=True)
         if n is not None and n.state != NegotiationState.TERMINATED.value:
-            tx.update_negotiation(replace(n, state=NegotiationState.TERMINATED.value,
-                                          error_detail=f"{message.message_type} not delivered: {detail}",
-                                          updated_at=self._ctx.clock()))
+            tx.update_negotiation(
+                replace(
+                    n,
+                    state=NegotiationState.TERMINATED.value,
+                    error_detail=f"{message.message_type} not delivered: {detail}",
+                    updated_at=self._ctx.clock(),
+                )
+            )
 
     # ------------------------------------------------------------------ internals
 
-    def _receive(self, role: str, caller: VerifiedCaller, pid: str, path: str, raw: Mapping[str, Any],
-                 apply: Any) -> Ack:
+    def _receive(
+        self, role: str, caller: VerifiedCaller, pid: str, path: str, raw: Mapping[str, Any], apply: Any
+    ) -> Ack:
         key = message_key(role, path, caller.did, raw)
         self._settle_first(role, pid)
         with self._ctx.store.transaction() as tx:
@@ -334,17 +436,21 @@ class NegotiationService:
         if not self._ctx.dispatcher_busy():
             return
         with self._ctx.store.read() as tx:
-            n = tx.find_negotiation(role, **_pid_kw(role, pid))
+            n = _find(tx, role, pid)
         if n is not None:
             self._ctx.await_settled(KIND, n.id)
 
-    def _manage(self, negotiation_id: str, role: str | None, act: Any) -> Negotiation:
+    def _manage(
+        self, negotiation_id: str, role: str | None, act: Callable[[Tx, Negotiation], Negotiation]
+    ) -> Negotiation:
         with self._ctx.store.transaction() as tx:
             n = tx.get_negotiation(negotiation_id, for_update=True)
             if n is None:
                 raise NotFound(f"contract negotiation {negotiation_id!r} not found")
             if role is not None and n.role != role:
-                raise InvalidInput(f"this action is for the {role.lower()} side; negotiation {n.id} is {n.role}")
+                raise InvalidInput(
+                    f"this action is for the {role.lower()} side; negotiation {n.id} is {n.role}"
+                )
             forget_inbound(tx, KIND, n.id)  # our own move: a repeat of the peer's last message is new now
             n = act(tx, n)
         self._ctx.wake_dispatcher()
@@ -372,8 +478,9 @@ class NegotiationService:
         state = next_negotiation_state(NegotiationState(n.state), event, sender)
         return replace(n, state=state.value, updated_at=self._ctx.clock())
 
-    def _send(self, tx: Tx, n: Negotiation, event: NegotiationEvent, suffix: str, body: Mapping[str, Any]
-              ) -> Negotiation:
+    def _send(
+        self, tx: Tx, n: Negotiation, event: NegotiationEvent, suffix: str, body: Mapping[str, Any]
+    ) -> Negotiation:
         """Record our own message: the state moves now and the outbox delivers it (EDC's -ING states)."""
         before = n.state
         n = tx.update_negotiation(self._transition(n, event, Role(n.role)))
@@ -386,8 +493,12 @@ class NegotiationService:
         body, contexts = policy_to_dsp(policy)
         agreement = {
             **{k: v for k, v in body.items() if k not in ("@id", "@type", "target", "assigner", "assignee")},
-            "@id": self._ctx.new_id(), "@type": "Agreement", "target": n.asset_id,
-            "assigner": self._ctx.me.did, "assignee": n.counterparty_did, "timestamp": iso(self._ctx.clock()),
+            "@id": self._ctx.new_id(),
+            "@type": "Agreement",
+            "target": n.asset_id,
+            "assigner": self._ctx.me.did,
+            "assignee": n.counterparty_did,
+            "timestamp": iso(self._ctx.clock()),
         }
         message = dsp.contract_agreement(n.provider_pid or "", n.consumer_pid, agreement, contexts=contexts)
         n = self._send(tx, n, NegotiationEvent.AGREE, "agreement", message)
@@ -396,10 +507,17 @@ class NegotiationService:
 
     def _store_agreement(self, tx: Tx, n: Negotiation, agreement: Mapping[str, Any]) -> None:
         provider, consumer = str(agreement.get("assigner")), str(agreement.get("assignee"))
-        tx.insert_agreement(Agreement(
-            id=str(agreement["@id"]), negotiation_id=n.id, asset_id=str(agreement.get("target")),
-            provider_did=provider, consumer_did=consumer, body=dict(agreement), signed_at=self._ctx.clock(),
-        ))
+        tx.insert_agreement(
+            Agreement(
+                id=str(agreement["@id"]),
+                negotiation_id=n.id,
+                asset_id=str(agreement.get("target")),
+                provider_did=provider,
+                consumer_did=consumer,
+                body=dict(agreement),
+                signed_at=self._ctx.clock(),
+            )
+        )
 
     def _terminate(self, tx: Tx, n: Negotiation, code: str, reason: str) -> Negotiation:
         body = dsp.negotiation_termination(n.provider_pid or "", n.consumer_pid, code=code, reason=[reason])
@@ -416,7 +534,7 @@ class NegotiationService:
         return parse_policy(n.offer)
 
     def _ack(self, tx: Tx, n: Negotiation) -> dict[str, Any]:
-        # DSP 2025-1 §3.1/§4.1: a state is entered when the counterparty ACKs, so peers see the acknowledged one.
+        # DSP 2025-1 §3.1: a state is entered when the counterparty ACKs, so peers see the acknowledged one.
         acknowledged = acknowledged_state(n.state, tx.oldest_pending(KIND, n.id))
         return dsp.negotiation_ack(n.provider_pid or "", n.consumer_pid, NegotiationState(acknowledged))
 
@@ -436,6 +554,12 @@ def _extra_contexts(context: Sequence[Any]) -> list[Any]:
 def _target(offer: Mapping[str, Any]) -> str | None:
     target = offer.get("target")
     return target if isinstance(target, str) else None
+
+
+def _find(tx: Tx, role: str, pid: str, *, for_update: bool = False) -> Negotiation | None:
+    if role == PROVIDER:
+        return tx.find_negotiation(role, provider_pid=pid, for_update=for_update)
+    return tx.find_negotiation(role, consumer_pid=pid, for_update=for_update)
 
 
 def _pid_kw(role: str, pid: str) -> dict[str, str | None]:

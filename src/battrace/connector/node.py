@@ -1,4 +1,4 @@
-"""Composition root of one company node: keys, DID, store, services, dispatcher. Plain code, no DI container."""
+"""Composition root of one company node: keys, DID, store, services, dispatcher. Plain code, no DI."""
 
 from __future__ import annotations
 
@@ -46,24 +46,38 @@ class Node:
         self.api_key = settings.api_key or _stored_api_key(settings.data_dir)
         self.store = Store(settings.database())
         self.store.migrate()
-        self.http = httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False,
-                                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
+        self.http = httpx.Client(
+            timeout=httpx.Timeout(10.0, connect=5.0),
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+        )
         self.resolver = DidResolver(self._guarded_fetcher(), clock=clock, allow_http=settings.dev)
-        self.verifier = TokenVerifier(audience_did=self.did, resolver=self.resolver,
-                                      replay_guard=DbReplayGuard(self.store, clock=clock), clock=clock)
+        self.verifier = TokenVerifier(
+            audience_did=self.did,
+            resolver=self.resolver,
+            replay_guard=DbReplayGuard(self.store, clock=clock),
+            clock=clock,
+        )
         self.ctx = ConnectorContext(
-            me=Me(did=self.did, base_url=settings.base_url), store=self.store,
-            claims=StaticClaims(settings.peers), dev=settings.dev,
-            allowed_peer_hosts=settings.allowed_peer_hosts, edr_token_ttl=settings.edr_token_ttl, clock=clock,
+            me=Me(did=self.did, base_url=settings.base_url),
+            store=self.store,
+            claims=StaticClaims(settings.peers),
+            dev=settings.dev,
+            allowed_peer_hosts=settings.allowed_peer_hosts,
+            edr_token_ttl=settings.edr_token_ttl,
+            clock=clock,
         )
         self.catalog = CatalogService(self.ctx)
         self.negotiations = NegotiationService(self.ctx)
         self.transfers = TransferService(self.ctx)
         self.dataplane = DataPlane(self.ctx, self.http)
         self.peers = PeerClient(self.ctx, self.keys, self.http)
-        self.dispatcher = Dispatcher(self.ctx, self.peers, {"negotiation": self.negotiations,
-                                                            "transfer": self.transfers},
-                                     push=self.dataplane.push)
+        self.dispatcher = Dispatcher(
+            self.ctx,
+            self.peers,
+            {"negotiation": self.negotiations, "transfer": self.transfers},
+            push=self.dataplane.push,
+        )
         self.ctx.wake_dispatcher = self.dispatcher.wake
         self.ctx.await_settled = self.dispatcher.wait_settled
         self.ctx.dispatcher_busy = self.dispatcher.busy
@@ -79,7 +93,9 @@ class Node:
         return guarded
 
     def did_document(self) -> dict[str, Any]:
-        return did_document(self.did, self.keys, dsp_version_url=self.settings.base_url + "/.well-known/dspace-version")
+        return did_document(
+            self.did, self.keys, dsp_version_url=self.settings.base_url + "/.well-known/dspace-version"
+        )
 
     def start(self) -> None:
         self.dispatcher.start()
@@ -98,7 +114,7 @@ def _did_for(base_url: str) -> str:
 
 
 def _stored_api_key(data_dir: Path) -> str:
-    """No key configured: generate one once, keep it beside the data (mode 0600), never run unauthenticated."""
+    """No key configured: generate one once, keep it beside the data (0600), never run unauthenticated."""
     path = data_dir / "management-api-key"
     if path.exists():
         return path.read_text("utf-8").strip()

@@ -81,8 +81,10 @@ class OfferBook:
     def access_decision(self, definition: ContractDefinition, evaluation: EvaluationContext) -> Decision:
         return evaluate(self.policy(definition.access_policy_id), evaluation)
 
-    def visible(self, evaluation: EvaluationContext, *, asset_id: str | None = None) -> Iterator[OfferedContract]:
-        """Offers whose access policy the caller satisfies (DSP 2025-1 §2: catalogs are generated per requester)."""
+    def visible(
+        self, evaluation: EvaluationContext, *, asset_id: str | None = None
+    ) -> Iterator[OfferedContract]:
+        """Offers whose access policy the caller satisfies (DSP 2025-1 §2: one catalog per requester)."""
         definitions = self._tx.list_contract_definitions(0, 10_000)
         assets = self._assets(asset_id)
         for definition in definitions:
@@ -99,8 +101,9 @@ class OfferBook:
             return [asset] if asset else []
         return self._tx.list_assets(0, 100_000)
 
-    def resolve(self, offer: Mapping[str, Any], context: Sequence[Any], evaluation: EvaluationContext
-                ) -> tuple[OfferedContract, Policy, Decision]:
+    def resolve(
+        self, offer: Mapping[str, Any], context: Sequence[Any], evaluation: EvaluationContext
+    ) -> tuple[OfferedContract, Policy, Decision]:
         """The offer a ContractRequestMessage refers to, the policy the consumer proposed, and the decision.
 
         DSP 2025-1 §3.2: an unknown offer id is an error. A caller who may not see the offer gets the same

@@ -37,11 +37,27 @@ def join(base: str, *segments: str) -> str:
     return "/".join([base.rstrip("/"), *(s.strip("/") for s in segments)])
 
 
-def outbox(process_kind: str, process_id: str, message_type: str, url: str, body: Mapping[str, Any],
-           audience_did: str, now: datetime, from_state: str | None = None) -> OutboxMessage:
+def outbox(
+    process_kind: str,
+    process_id: str,
+    message_type: str,
+    url: str,
+    body: Mapping[str, Any],
+    audience_did: str,
+    now: datetime,
+    from_state: str | None = None,
+) -> OutboxMessage:
     return OutboxMessage(
-        id=None, process_kind=process_kind, process_id=process_id, message_type=message_type, url=url,
-        body=dict(body), audience_did=audience_did, attempts=0, next_attempt_at=now, created_at=now,
+        id=None,
+        process_kind=process_kind,
+        process_id=process_id,
+        message_type=message_type,
+        url=url,
+        body=dict(body),
+        audience_did=audience_did,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
         from_state=from_state,
     )
 
@@ -64,10 +80,13 @@ def recall_redelivery(tx: Tx, process_kind: str, process_id: str, digest: str) -
     return dict(ack) if isinstance(ack, Mapping) else None
 
 
-def remember_inbound(tx: Tx, process_kind: str, process_id: str, digest: str, ack: Mapping[str, Any],
-                     now: datetime) -> None:
+def remember_inbound(
+    tx: Tx, process_kind: str, process_id: str, digest: str, ack: Mapping[str, Any], now: datetime
+) -> None:
     forget_inbound(tx, process_kind, process_id)
-    tx.remember_response(_last_inbound_key(process_kind, process_id), 200, {"digest": digest, "ack": dict(ack)}, now)
+    tx.remember_response(
+        _last_inbound_key(process_kind, process_id), 200, {"digest": digest, "ack": dict(ack)}, now
+    )
 
 
 def forget_inbound(tx: Tx, process_kind: str, process_id: str) -> None:

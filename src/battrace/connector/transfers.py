@@ -21,13 +21,13 @@ from battrace.connector.context import ConnectorContext
 from battrace.connector.processes import (
     acknowledged_state,
     forget_inbound,
-    recall_redelivery,
-    remember_inbound,
     join,
     message_key,
     other_role,
     outbox,
     push_target,
+    recall_redelivery,
+    remember_inbound,
 )
 from battrace.connector.records import CONSUMER, PROVIDER, Agreement, EdrToken, OutboxMessage, Transfer
 from battrace.connector.urls import check_peer_url
@@ -44,8 +44,10 @@ KIND = "transfer"
 PUSH_DELIVERY = "DataPush"
 Ack = tuple[int, dict[str, Any]]
 _SUFFIX = {
-    TransferEvent.START: "start", TransferEvent.SUSPEND: "suspension",
-    TransferEvent.COMPLETE: "completion", TransferEvent.TERMINATE: "termination",
+    TransferEvent.START: "start",
+    TransferEvent.SUSPEND: "suspension",
+    TransferEvent.COMPLETE: "completion",
+    TransferEvent.TERMINATE: "termination",
 }
 
 
@@ -59,12 +61,23 @@ def dsp_destination(destination: Mapping[str, Any]) -> dict[str, Any]:
         return address
     base_url = destination.get("baseUrl")
     if not isinstance(base_url, str):
-        raise InvalidInput("dataDestination needs an 'endpoint' (DSP DataAddress) or a 'baseUrl' (EDC HttpData)")
+        raise InvalidInput(
+            "dataDestination needs an 'endpoint' (DSP DataAddress) or a 'baseUrl' (EDC HttpData)"
+        )
     properties = []
     if isinstance(destination.get("authCode"), str):
-        properties.append({"@type": "EndpointProperty", "name": "https://w3id.org/edc/v0.0.1/ns/authorization",
-                           "value": destination["authCode"]})
-    address = {"@type": "DataAddress", "endpointType": "https://w3id.org/idsa/v4.1/HTTP", "endpoint": base_url}
+        properties.append(
+            {
+                "@type": "EndpointProperty",
+                "name": "https://w3id.org/edc/v0.0.1/ns/authorization",
+                "value": destination["authCode"],
+            }
+        )
+    address = {
+        "@type": "DataAddress",
+        "endpointType": "https://w3id.org/idsa/v4.1/HTTP",
+        "endpoint": base_url,
+    }
     if properties:
         address["endpointProperties"] = properties
     return address
@@ -80,8 +93,9 @@ class TransferService:
 
     # ------------------------------------------------------------------ inbound, provider role
 
-    def receive_request(self, caller: VerifiedCaller, msg: TransferRequest, path: str, raw: Mapping[str, Any]
-                        ) -> Ack:
+    def receive_request(
+        self, caller: VerifiedCaller, msg: TransferRequest, path: str, raw: Mapping[str, Any]
+    ) -> Ack:
         key = message_key(PROVIDER, path, caller.did, raw)
         with self._ctx.store.transaction() as tx:
             if (recalled := tx.recall_response(key)) is not None:
@@ -98,29 +112,48 @@ class TransferService:
         existing = tx.find_transfer(PROVIDER, consumer_pid=msg.consumer_pid)
         if existing is not None and existing.counterparty_did == caller.did:
             if existing.state == TransferState.TERMINATED.value and existing.error_detail:
-                return InvalidInput("the agreed usage policy does not allow this transfer",
-                                    code="POLICY_NOT_SATISFIED", reason=[existing.error_detail],
-                                    providerPid=existing.provider_pid, consumerPid=existing.consumer_pid)
+                return InvalidInput(
+                    "the agreed usage policy does not allow this transfer",
+                    code="POLICY_NOT_SATISFIED",
+                    reason=[existing.error_detail],
+                    providerPid=existing.provider_pid,
+                    consumerPid=existing.consumer_pid,
+                )
             return self._ack(tx, existing)  # DSP 2025-1 §4.2: idempotent on consumerPid
         if existing is not None:
             raise InvalidInput(f"consumerPid {msg.consumer_pid!r} is already in use")
-        callback = check_peer_url(msg.callback_address, dev=self._ctx.dev, allowed_hosts=self._ctx.allowed_peer_hosts)
+        callback = check_peer_url(
+            msg.callback_address, dev=self._ctx.dev, allowed_hosts=self._ctx.allowed_peer_hosts
+        )
         if msg.format not in FORMATS:
             raise InvalidInput(f"format {msg.format!r} is not supported (supported: {', '.join(FORMATS)})")
         agreement = self._finalized_agreement(tx, msg.agreement_id, caller.did)
         now = self._ctx.clock()
         transfer = Transfer(
-            id=self._ctx.new_id(), role=PROVIDER,
+            id=self._ctx.new_id(),
+            role=PROVIDER,
             state=next_transfer_state(None, TransferEvent.REQUEST, Role.CONSUMER).value,
-            consumer_pid=msg.consumer_pid, provider_pid=self._ctx.new_id(), agreement_id=agreement.id,
-            format=msg.format, counterparty_did=caller.did, counterparty_address=callback,
-            data_address=self._push_destination(msg), error_detail=None, created_at=now, updated_at=now,
+            consumer_pid=msg.consumer_pid,
+            provider_pid=self._ctx.new_id(),
+            agreement_id=agreement.id,
+            format=msg.format,
+            counterparty_did=caller.did,
+            counterparty_address=callback,
+            data_address=self._push_destination(msg),
+            error_detail=None,
+            created_at=now,
+            updated_at=now,
         )
         refusal = self._usage_refusal(agreement, caller.did, "transfer")
         if refusal is not None:
             tx.insert_transfer(replace(transfer, state=TransferState.TERMINATED.value, error_detail=refusal))
-            return InvalidInput("the agreed usage policy does not allow this transfer", code="POLICY_NOT_SATISFIED",
-                                reason=[refusal], providerPid=transfer.provider_pid, consumerPid=msg.consumer_pid)
+            return InvalidInput(
+                "the agreed usage policy does not allow this transfer",
+                code="POLICY_NOT_SATISFIED",
+                reason=[refusal],
+                providerPid=transfer.provider_pid,
+                consumerPid=msg.consumer_pid,
+            )
         tx.insert_transfer(transfer)
         ack = self._ack(tx, transfer)
         self._start(tx, transfer, agreement)
@@ -138,10 +171,17 @@ class TransferService:
     def _finalized_agreement(self, tx: Tx, agreement_id: str, consumer_did: str) -> Agreement:
         agreement = tx.get_agreement(agreement_id)
         negotiation = tx.get_negotiation(agreement.negotiation_id) if agreement else None
-        if (agreement is None or negotiation is None or agreement.provider_did != self._ctx.me.did
-                or agreement.consumer_did != consumer_did or negotiation.state != "FINALIZED"):
+        if (
+            agreement is None
+            or negotiation is None
+            or agreement.provider_did != self._ctx.me.did
+            or agreement.consumer_did != consumer_did
+            or negotiation.state != "FINALIZED"
+        ):
             # A foreign or altered agreement id gets the same answer as a missing one.
-            raise InvalidInput(f"no finalized agreement {agreement_id!r} with this participant", code="UNKNOWN_AGREEMENT")
+            raise InvalidInput(
+                f"no finalized agreement {agreement_id!r} with this participant", code="UNKNOWN_AGREEMENT"
+            )
         return agreement
 
     def _usage_refusal(self, agreement: Agreement, caller_did: str, scope: str) -> str | None:
@@ -156,27 +196,53 @@ class TransferService:
             address = dsp.data_address_edr(self._ctx.me.public_data_url, token, self._ctx.edr_token_ttl)
             body = dsp.transfer_start(transfer.provider_pid or "", transfer.consumer_pid, address)
             return self._send(tx, transfer, TransferEvent.START, body)
-        transfer = self._send(tx, transfer, TransferEvent.START,
-                              dsp.transfer_start(transfer.provider_pid or "", transfer.consumer_pid))
+        transfer = self._send(
+            tx,
+            transfer,
+            TransferEvent.START,
+            dsp.transfer_start(transfer.provider_pid or "", transfer.consumer_pid),
+        )
         endpoint, _ = push_target(transfer.data_address or {})
-        tx.enqueue(outbox(KIND, transfer.id, PUSH_DELIVERY, endpoint, {"assetId": agreement.asset_id},
-                          transfer.counterparty_did, self._ctx.clock()))
+        tx.enqueue(
+            outbox(
+                KIND,
+                transfer.id,
+                PUSH_DELIVERY,
+                endpoint,
+                {"assetId": agreement.asset_id},
+                transfer.counterparty_did,
+                self._ctx.clock(),
+            )
+        )
         completion = dsp.transfer_completion(transfer.provider_pid or "", transfer.consumer_pid)
         return self._send(tx, transfer, TransferEvent.COMPLETE, completion)
 
     def _mint_token(self, tx: Tx, transfer: Transfer, agreement: Agreement) -> str:
         token = secrets.token_urlsafe(32)
-        tx.insert_edr(EdrToken(
-            token_hash=token_hash(token), transfer_id=transfer.id, agreement_id=agreement.id,
-            asset_id=agreement.asset_id, consumer_did=transfer.counterparty_did,
-            expires_at=self._ctx.clock() + timedelta(seconds=self._ctx.edr_token_ttl),
-        ))
+        tx.insert_edr(
+            EdrToken(
+                token_hash=token_hash(token),
+                transfer_id=transfer.id,
+                agreement_id=agreement.id,
+                asset_id=agreement.asset_id,
+                consumer_did=transfer.counterparty_did,
+                expires_at=self._ctx.clock() + timedelta(seconds=self._ctx.edr_token_ttl),
+            )
+        )
         return token
 
     # ------------------------------------------------------------------ inbound, either role
 
-    def receive(self, role: str, caller: VerifiedCaller, pid: str, event: TransferEvent, msg: Any, path: str,
-                raw: Mapping[str, Any]) -> Ack:
+    def receive(
+        self,
+        role: str,
+        caller: VerifiedCaller,
+        pid: str,
+        event: TransferEvent,
+        msg: Any,
+        path: str,
+        raw: Mapping[str, Any],
+    ) -> Ack:
         """Start / suspension / completion / termination from the counterparty."""
         key = message_key(role, path, caller.did, raw)
         self._settle_first(role, pid)
@@ -212,11 +278,20 @@ class TransferService:
 
     # ------------------------------------------------------------------ management (this node decides)
 
-    def request(self, counter_party_address: str, agreement_id: str, transfer_type: str,
-                data_destination: Mapping[str, Any] | None) -> Transfer:
-        address = check_peer_url(counter_party_address, dev=self._ctx.dev, allowed_hosts=self._ctx.allowed_peer_hosts)
+    def request(
+        self,
+        counter_party_address: str,
+        agreement_id: str,
+        transfer_type: str,
+        data_destination: Mapping[str, Any] | None,
+    ) -> Transfer:
+        address = check_peer_url(
+            counter_party_address, dev=self._ctx.dev, allowed_hosts=self._ctx.allowed_peer_hosts
+        )
         if transfer_type not in FORMATS:
-            raise InvalidInput(f"transferType {transfer_type!r} is not supported (supported: {', '.join(FORMATS)})")
+            raise InvalidInput(
+                f"transferType {transfer_type!r} is not supported (supported: {', '.join(FORMATS)})"
+            )
         if transfer_type == PUSH and not data_destination:
             raise InvalidInput("an HttpData-PUSH transfer needs a dataDestination")
         data_destination = dsp_destination(data_destination) if data_destination else None
@@ -226,18 +301,39 @@ class TransferService:
             if agreement is None or agreement.consumer_did != self._ctx.me.did:
                 raise NotFound(f"no contract agreement {agreement_id!r} where this node is the consumer")
             t = Transfer(
-                id=self._ctx.new_id(), role=CONSUMER,
+                id=self._ctx.new_id(),
+                role=CONSUMER,
                 state=next_transfer_state(None, TransferEvent.REQUEST, Role.CONSUMER).value,
-                consumer_pid=self._ctx.new_id(), provider_pid=None, agreement_id=agreement.id, format=transfer_type,
-                counterparty_did=agreement.provider_did, counterparty_address=address,
-                data_address=dict(data_destination) if data_destination else None, error_detail=None,
-                created_at=now, updated_at=now,
+                consumer_pid=self._ctx.new_id(),
+                provider_pid=None,
+                agreement_id=agreement.id,
+                format=transfer_type,
+                counterparty_did=agreement.provider_did,
+                counterparty_address=address,
+                data_address=dict(data_destination) if data_destination else None,
+                error_detail=None,
+                created_at=now,
+                updated_at=now,
             )
-            body = dsp.transfer_request(t.consumer_pid, agreement.id, transfer_type, self._ctx.me.callback_address,
-                                        data_address=dict(data_destination) if data_destination else None)
+            body = dsp.transfer_request(
+                t.consumer_pid,
+                agreement.id,
+                transfer_type,
+                self._ctx.me.callback_address,
+                data_address=dict(data_destination) if data_destination else None,
+            )
             tx.insert_transfer(t)
-            tx.enqueue(outbox(KIND, t.id, TransferEvent.REQUEST.value, join(address, "transfers/request"), body,
-                              agreement.provider_did, now))
+            tx.enqueue(
+                outbox(
+                    KIND,
+                    t.id,
+                    TransferEvent.REQUEST.value,
+                    join(address, "transfers/request"),
+                    body,
+                    agreement.provider_did,
+                    now,
+                )
+            )
         self._ctx.wake_dispatcher()
         return t
 
@@ -272,7 +368,9 @@ class TransferService:
                 return dsp.transfer_start(ppid, cpid, address)
             return dsp.transfer_start(ppid, cpid)
         if event == TransferEvent.SUSPEND:
-            return dsp.transfer_suspension(ppid, cpid, code="SUSPENDED_BY_OPERATOR" if reason else None, reason=reasons)
+            return dsp.transfer_suspension(
+                ppid, cpid, code="SUSPENDED_BY_OPERATOR" if reason else None, reason=reasons
+            )
         if event == TransferEvent.COMPLETE:
             return dsp.transfer_completion(ppid, cpid)
         return dsp.transfer_termination(ppid, cpid, code="TERMINATED_BY_OPERATOR", reason=reasons)
@@ -290,11 +388,14 @@ class TransferService:
             return self._ack(tx, self._owned(tx, PROVIDER, caller, provider_pid))
 
     def _settle_first(self, role: str, pid: str) -> None:
-        """Let a delivery that is on the wire settle before judging or reporting (see Dispatcher.wait_settled)."""
+        """Let a delivery on the wire settle before judging or reporting (see Dispatcher.wait_settled)."""
         if not self._ctx.dispatcher_busy():
             return
         with self._ctx.store.read() as tx:
-            t = tx.find_transfer(role, **({"provider_pid": pid} if role == PROVIDER else {"consumer_pid": pid}))
+            if role == PROVIDER:
+                t = tx.find_transfer(role, provider_pid=pid)
+            else:
+                t = tx.find_transfer(role, consumer_pid=pid)
         if t is not None:
             self._ctx.await_settled(KIND, t.id)
 
@@ -311,8 +412,14 @@ class TransferService:
     def undeliverable(self, tx: Tx, message: OutboxMessage, detail: str) -> None:
         t = tx.get_transfer(message.process_id, for_update=True)
         if t is not None and t.state != TransferState.TERMINATED.value:
-            t = tx.update_transfer(replace(t, state=TransferState.TERMINATED.value, updated_at=self._ctx.clock(),
-                                           error_detail=f"{message.message_type} not delivered: {detail}"))
+            t = tx.update_transfer(
+                replace(
+                    t,
+                    state=TransferState.TERMINATED.value,
+                    updated_at=self._ctx.clock(),
+                    error_detail=f"{message.message_type} not delivered: {detail}",
+                )
+            )
             self._after_state_change(tx, t)
 
     # ------------------------------------------------------------------ internals
@@ -345,6 +452,6 @@ class TransferService:
         return t
 
     def _ack(self, tx: Tx, t: Transfer) -> dict[str, Any]:
-        # DSP 2025-1 §3.1/§4.1: a state is entered when the counterparty ACKs, so peers see the acknowledged one.
+        # DSP 2025-1 §4.1: a state is entered when the counterparty ACKs, so peers see the acknowledged one.
         acknowledged = acknowledged_state(t.state, tx.oldest_pending(KIND, t.id))
         return dsp.transfer_ack(t.provider_pid or "", t.consumer_pid, TransferState(acknowledged))

@@ -1,4 +1,4 @@
-"""Guard for every URL a peer can make this node call (callbackAddress, counterPartyAddress, push destinations,
+"""Guard for every URL a peer can make this node call (callbackAddress, counterPartyAddress, push targets,
 did:web hosts): without it a connector is an SSRF proxy into the company network.
 
 Production: https only, public addresses only, optional host allow-list. Dev mode (tests, demo) also admits
@@ -26,7 +26,9 @@ def check_peer_url(url: str, *, dev: bool, allowed_hosts: Sequence[str] = (), re
     parts = urlsplit(url)
     allowed_schemes = ("https", "http") if dev else ("https",)
     if parts.scheme not in allowed_schemes:
-        raise UnsafePeerUrl(f"peer address scheme {parts.scheme!r} not allowed (allowed: {', '.join(allowed_schemes)})")
+        raise UnsafePeerUrl(
+            f"peer address scheme {parts.scheme!r} not allowed (allowed: {', '.join(allowed_schemes)})"
+        )
     host = parts.hostname
     if not host or parts.username or parts.password:
         raise UnsafePeerUrl("peer address needs a host and must not carry credentials")

@@ -74,7 +74,9 @@ class DataPlane:
             asset = tx.get_asset(edr.asset_id)
             content = tx.get_asset_content(edr.asset_id) if asset and _kind(asset) != HTTP_DATA else None
         if transfer is None or transfer.state != "STARTED":
-            raise Forbidden(f"transfer is {transfer.state if transfer else 'gone'}; data flows only while STARTED")
+            raise Forbidden(
+                f"transfer is {transfer.state if transfer else 'gone'}; data flows only while STARTED"
+            )
         if agreement is None or asset is None:
             raise NotFound("the asset of this agreement is no longer offered")
         self._check_usage(agreement, edr.consumer_did)
@@ -83,10 +85,14 @@ class DataPlane:
         return self._proxy(asset, agreement, edr.consumer_did, request)
 
     def _check_usage(self, agreement: Agreement, consumer_did: str) -> None:
-        evaluation = self._ctx.evaluation_for(consumer_did, "dataplane", agreement_signed_at=agreement.signed_at)
+        evaluation = self._ctx.evaluation_for(
+            consumer_did, "dataplane", agreement_signed_at=agreement.signed_at
+        )
         decision = evaluate(self._policy(agreement), evaluation, registry=self._ctx.operands)
         if not decision.allowed:
-            raise Forbidden("the agreed usage policy no longer allows this access", reason=list(decision.reasons))
+            raise Forbidden(
+                "the agreed usage policy no longer allows this access", reason=list(decision.reasons)
+            )
 
     def _policy(self, agreement: Agreement) -> Policy:
         # Agreements never change, so their parsed policy is cached (JSON-LD expansion is the costly part).
@@ -102,7 +108,9 @@ class DataPlane:
                 self._policies.popitem(last=False)
         return policy
 
-    def _proxy(self, asset: Asset, agreement: Agreement, consumer_did: str, request: DataRequest) -> DataResponse:
+    def _proxy(
+        self, asset: Asset, agreement: Agreement, consumer_did: str, request: DataRequest
+    ) -> DataResponse:
         address = asset.data_address
         if _kind(asset) != HTTP_DATA or not isinstance(address.get("baseUrl"), str):
             raise NotFound("this asset has no data")

@@ -1,9 +1,9 @@
-"""The node's HTTP application: well-known documents, DSP, management, data plane. OpenAPI at /openapi.json."""
+"""The node's HTTP application: well-known documents, DSP, management, data plane (OpenAPI: /openapi.json)."""
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -46,13 +46,18 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
         return {"status": "ok", "did": node.did, "name": node.settings.name}
 
     @app.api_route("/api/public", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], tags=["data plane"])
-    @app.api_route("/api/public/{subpath:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                   tags=["data plane"])
+    @app.api_route(
+        "/api/public/{subpath:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], tags=["data plane"]
+    )
     async def data(request: Request, subpath: str = "") -> Response:
         body = await read_body(request, node.settings.max_upload_bytes) if request.method != "GET" else b""
         data_request = DataRequest(
-            token=request.headers.get("authorization"), path=subpath, query=request.url.query,
-            method=request.method, body=body, content_type=request.headers.get("content-type"),
+            token=request.headers.get("authorization"),
+            path=subpath,
+            query=request.url.query,
+            method=request.method,
+            body=body,
+            content_type=request.headers.get("content-type"),
         )
         result = await blocking(node.dataplane.serve, data_request)
         return Response(result.content, status_code=result.status, media_type=result.content_type)

@@ -81,8 +81,9 @@ async def blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await run_in_threadpool(fn, *args, **kwargs)
 
 
-def problem_response(error: BattraceError, *, dsp_type: str | None = None,
-                     pids: Mapping[str, str] | None = None) -> JSONResponse:
+def problem_response(
+    error: BattraceError, *, dsp_type: str | None = None, pids: Mapping[str, str] | None = None
+) -> JSONResponse:
     body = error.problem()
     if dsp_type is not None:
         body = {**dsp_error_body(error, dsp_type, pids or {}), **body}
@@ -92,8 +93,10 @@ def problem_response(error: BattraceError, *, dsp_type: str | None = None,
 def dsp_error_body(error: BattraceError, dsp_type: str, pids: Mapping[str, str]) -> dict[str, Any]:
     reason = error.extra.get("reason") or [error.detail]
     body: dict[str, Any] = {
-        "@context": [DSP_CONTEXT], "@type": dsp_type,
-        "code": str(error.extra.get("code") or type(error).__name__), "reason": list(reason),
+        "@context": [DSP_CONTEXT],
+        "@type": dsp_type,
+        "code": str(error.extra.get("code") or type(error).__name__),
+        "reason": list(reason),
     }
     if dsp_type != "CatalogError":
         body["providerPid"] = str(error.extra.get("providerPid") or pids.get("providerPid") or "")
@@ -108,21 +111,33 @@ def install_error_handlers(app: Any) -> None:
 
     async def on_validation(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
-        details = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in error.errors()[:5])
-        return problem_response(InvalidInput(details or "invalid request"), dsp_type=_dsp_type(request.url.path))
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in error.errors()[:5]
+        )
+        return problem_response(
+            InvalidInput(details or "invalid request"), dsp_type=_dsp_type(request.url.path)
+        )
 
     async def on_http(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
         problem = BattraceError(str(error.detail))
-        body = {"type": "about:blank", "title": str(error.detail), "status": error.status_code,
-                "detail": str(error.detail)}
+        body = {
+            "type": "about:blank",
+            "title": str(error.detail),
+            "status": error.status_code,
+            "detail": str(error.detail),
+        }
         del problem
         return JSONResponse(body, status_code=error.status_code, media_type=PROBLEM)
 
     async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        body = {"type": "about:blank", "title": "Internal error", "status": 500,
-                "detail": "the node could not process this request; nothing was changed"}
+        body = {
+            "type": "about:blank",
+            "title": "Internal error",
+            "status": 500,
+            "detail": "the node could not process this request; nothing was changed",
+        }
         return JSONResponse(body, status_code=500, media_type=PROBLEM)
 
     app.add_exception_handler(BattraceError, on_battrace)

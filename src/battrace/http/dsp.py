@@ -7,7 +7,7 @@ Provider-side paths hang off `<base>`; consumer-side paths off `<base>/callback`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -37,6 +37,8 @@ from battrace.http.common import blocking, problem_response, read_json_object
 from battrace.identity import VerifiedCaller
 
 JSON = dict[str, Any]
+Call = Callable[[VerifiedCaller, Any, JSON], Any]
+Runner = Callable[[Request, type[Any], Call, str, "dict[str, str] | None"], Awaitable[JSONResponse]]
 _TRANSFER_EVENTS: dict[str, tuple[TransferEvent, type[Any]]] = {
     "start": (TransferEvent.START, TransferStart),
     "completion": (TransferEvent.COMPLETE, TransferCompletion),
@@ -59,8 +61,13 @@ def dsp_router(node: Node) -> APIRouter:
             raise InvalidInput(f"expected a {expected.__name__} message on this path")
         return parsed, raw
 
-    async def run(request: Request, expected: type[Any], call: Callable[[VerifiedCaller, Any, JSON], Any],
-                  dsp_type: str, pids: dict[str, str] | None = None) -> JSONResponse:
+    async def run(
+        request: Request,
+        expected: type[Any],
+        call: Callable[[VerifiedCaller, Any, JSON], Any],
+        dsp_type: str,
+        pids: dict[str, str] | None = None,
+    ) -> JSONResponse:
         try:
             caller = await caller_of(request)
             parsed, raw = await message(request, expected)
@@ -98,13 +105,16 @@ def dsp_router(node: Node) -> APIRouter:
     @router.post("/negotiations/request")
     async def negotiation_request(request: Request) -> JSONResponse:
         path = request.url.path
-        return await run(request, ContractRequest,
-                         lambda c, m, r: negotiations.receive_request(c, m, path, r), ctype)
+        return await run(
+            request, ContractRequest, lambda c, m, r: negotiations.receive_request(c, m, path, r), ctype
+        )
 
     @router.post("/negotiations/offers")
     async def negotiation_initial_offer(request: Request) -> JSONResponse:
         path = request.url.path
-        return await run(request, ContractOffer, lambda c, m, r: negotiations.receive_offer(c, m, path, r), ctype)
+        return await run(
+            request, ContractOffer, lambda c, m, r: negotiations.receive_offer(c, m, path, r), ctype
+        )
 
     @router.post("/negotiations/{pid}/request")
     async def negotiation_counter_request(pid: str, request: Request) -> JSONResponse:
@@ -121,23 +131,36 @@ def dsp_router(node: Node) -> APIRouter:
     async def negotiation_events(pid: str, request: Request) -> JSONResponse:
         role = await blocking(_role_of_negotiation, node, pid)
         path = request.url.path
-        return await run(request, NegotiationEventMsg,
-                         lambda c, m, r: negotiations.receive_event(role, c, pid, m, path, r), ctype, _pid(role, pid))
+        return await run(
+            request,
+            NegotiationEventMsg,
+            lambda c, m, r: negotiations.receive_event(role, c, pid, m, path, r),
+            ctype,
+            _pid(role, pid),
+        )
 
     @router.post("/negotiations/{pid}/agreement/verification")
     async def negotiation_verification(pid: str, request: Request) -> JSONResponse:
         path = request.url.path
-        return await run(request, AgreementVerification,
-                         lambda c, m, r: negotiations.receive_verification(c, pid, m, path, r), ctype,
-                         {"providerPid": pid})
+        return await run(
+            request,
+            AgreementVerification,
+            lambda c, m, r: negotiations.receive_verification(c, pid, m, path, r),
+            ctype,
+            {"providerPid": pid},
+        )
 
     @router.post("/negotiations/{pid}/termination")
     async def negotiation_termination(pid: str, request: Request) -> JSONResponse:
         role = await blocking(_role_of_negotiation, node, pid)
         path = request.url.path
-        return await run(request, NegotiationTermination,
-                         lambda c, m, r: negotiations.receive_termination(role, c, pid, m, path, r), ctype,
-                         _pid(role, pid))
+        return await run(
+            request,
+            NegotiationTermination,
+            lambda c, m, r: negotiations.receive_termination(role, c, pid, m, path, r),
+            ctype,
+            _pid(role, pid),
+        )
 
     # ---- negotiation, consumer side: callback-relative (§3.3), also reachable at <base> for offers we did
     # not start (a provider-initiated negotiation addresses the consumer's base).
@@ -156,7 +179,9 @@ def dsp_router(node: Node) -> APIRouter:
     @router.post("/transfers/request")
     async def transfer_request(request: Request) -> JSONResponse:
         path = request.url.path
-        return await run(request, TransferRequest, lambda c, m, r: transfers.receive_request(c, m, path, r), ttype)
+        return await run(
+            request, TransferRequest, lambda c, m, r: transfers.receive_request(c, m, path, r), ttype
+        )
 
     for role, prefix in ((PROVIDER, ""), (CONSUMER, CALLBACK_SEGMENT)):
         for suffix, (event, kind) in _TRANSFER_EVENTS.items():
@@ -164,11 +189,12 @@ def dsp_router(node: Node) -> APIRouter:
     return router
 
 
-def _consumer_negotiation_routes(router: APIRouter, node: Node, prefix: str, run: Any) -> None:
+def _consumer_negotiation_routes(router: APIRouter, node: Node, prefix: str, run: Runner) -> None:
     negotiations = node.negotiations
     ctype = "ContractNegotiationError"
 
     if prefix:
+
         @router.get(prefix + "/negotiations/{pid}")
         async def consumer_get(pid: str, request: Request) -> JSONResponse:
             caller = await blocking(node.verifier.verify, request.headers.get("authorization"))
@@ -191,34 +217,57 @@ def _consumer_negotiation_routes(router: APIRouter, node: Node, prefix: str, run
     @router.post(prefix + "/negotiations/{pid}/agreement")
     async def consumer_agreement(pid: str, request: Request) -> JSONResponse:
         path = request.url.path
-        return await run(request, ContractAgreement,
-                         lambda c, m, r: negotiations.receive_agreement(c, pid, m, path, r), ctype,
-                         {"consumerPid": pid})
+        return await run(
+            request,
+            ContractAgreement,
+            lambda c, m, r: negotiations.receive_agreement(c, pid, m, path, r),
+            ctype,
+            {"consumerPid": pid},
+        )
 
 
-def _consumer_role_route(router: APIRouter, node: Node, prefix: str, suffix: str, handler_name: str, run: Any
-                         ) -> None:
+def _consumer_role_route(
+    router: APIRouter, node: Node, prefix: str, suffix: str, handler_name: str, run: Runner
+) -> None:
     kind = NegotiationEventMsg if suffix == "events" else NegotiationTermination
 
     @router.post(prefix + "/negotiations/{pid}/" + suffix, name=f"consumer_{suffix}")
     async def route(pid: str, request: Request) -> JSONResponse:
         path = request.url.path
         handler = getattr(node.negotiations, handler_name)
-        return await run(request, kind, lambda c, m, r: handler(CONSUMER, c, pid, m, path, r),
-                         "ContractNegotiationError", {"consumerPid": pid})
+        return await run(
+            request,
+            kind,
+            lambda c, m, r: handler(CONSUMER, c, pid, m, path, r),
+            "ContractNegotiationError",
+            {"consumerPid": pid},
+        )
 
 
-def _transfer_route(router: APIRouter, node: Node, role: str, prefix: str, suffix: str, event: TransferEvent,
-                    kind: type[Any], run: Any) -> None:
+def _transfer_route(
+    router: APIRouter,
+    node: Node,
+    role: str,
+    prefix: str,
+    suffix: str,
+    event: TransferEvent,
+    kind: type[Any],
+    run: Runner,
+) -> None:
     @router.post(prefix + "/transfers/{pid}/" + suffix, name=f"{role.lower()}_transfer_{suffix}")
     async def route(pid: str, request: Request) -> JSONResponse:
         path = request.url.path
-        return await run(request, kind, lambda c, m, r: node.transfers.receive(role, c, pid, event, m, path, r),
-                         "TransferError", _pid(role, pid))
+        return await run(
+            request,
+            kind,
+            lambda c, m, r: node.transfers.receive(role, c, pid, event, m, path, r),
+            "TransferError",
+            _pid(role, pid),
+        )
 
 
 def _role_of_negotiation(node: Node, pid: str) -> str:
-    """`<base>/negotiations/:pid/{events,termination}` serve both roles; the pid says which (pids are unique)."""
+    """`<base>/negotiations/:pid/{events,termination}` serve both roles; the (unique) pid says which."""
     with node.store.read() as tx:
         if tx.find_negotiation(PROVIDER, provider_pid=pid) is not None:
             return PROVIDER

@@ -1,6 +1,6 @@
-"""Management API in the shapes of the EDC Management API v3 (`X-Api-Key`, JSON-LD, `@vocab` = EDC's namespace),
-so Tractus-X tooling and walkthroughs work unchanged. battrace extensions (marked) cover what EDC leaves to its
-state machine: a provider agreeing or countering, a consumer accepting or countering.
+"""Management API in the shapes of the EDC Management API v3 (`X-Api-Key`, JSON-LD, `@vocab` = EDC's
+namespace), so Tractus-X tooling and walkthroughs work unchanged. battrace extensions (marked) cover
+what EDC leaves to its state machine: a provider agreeing or countering, a consumer accepting or countering.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
@@ -42,8 +42,9 @@ def management_router(node: Node) -> APIRouter:
         if not secrets.compare_digest(given.encode(), node.api_key.encode()):
             raise Unauthenticated("missing or wrong X-Api-Key")
 
-    router = APIRouter(prefix="/management/v3", tags=["Management API (EDC v3 shapes)"],
-                       dependencies=[Depends(api_key)])
+    router = APIRouter(
+        prefix="/management/v3", tags=["Management API (EDC v3 shapes)"], dependencies=[Depends(api_key)]
+    )
     limit = node.settings.max_body_bytes
     _asset_routes(router, node, limit)
     _definition_routes(router, node, limit)
@@ -65,16 +66,21 @@ async def _query(request: Request, limit: int) -> shapes.QuerySpec:
     return shapes.parse_query_spec(parse_json_object(raw))
 
 
-def _page(items: Sequence[Any], query: shapes.QuerySpec, properties: Callable[[Any], dict[str, Any]]) -> list[Any]:
+def _page(
+    items: Sequence[Any], query: shapes.QuerySpec, properties: Callable[[Any], dict[str, Any]]
+) -> list[Any]:
     return list(shapes.select(items, query, properties))
 
 
 # ---------------------------------------------------------------------------------------------- assets
 
+
 def _asset_routes(router: APIRouter, node: Node, limit: int) -> None:
     @router.post("/assets")
     async def create_asset(request: Request) -> JSONResponse:
-        parsed = await blocking(shapes.parse_asset, await read_json_object(request, node.settings.max_upload_bytes))
+        parsed = await blocking(
+            shapes.parse_asset, await read_json_object(request, node.settings.max_upload_bytes)
+        )
         asset, content = _asset_from(node, parsed)
 
         def save() -> None:
@@ -150,6 +156,7 @@ def _render_asset(asset: Asset) -> JSON:
 
 # ------------------------------------------------------------------------------ policy & contract definitions
 
+
 def _definition_routes(router: APIRouter, node: Node, limit: int) -> None:
     @router.post("/policydefinitions")
     async def create_policy(request: Request) -> JSONResponse:
@@ -173,7 +180,9 @@ def _definition_routes(router: APIRouter, node: Node, limit: int) -> None:
     async def query_policies(request: Request) -> JSONResponse:
         query = await _query(request, limit)
         items = _page(await blocking(_all, node, "policy_definitions"), query, lambda p: {"id": p.id})
-        return JSONResponse([shapes.render_policy_definition(p.id, dict(p.policy), p.created_at) for p in items])
+        return JSONResponse(
+            [shapes.render_policy_definition(p.id, dict(p.policy), p.created_at) for p in items]
+        )
 
     @router.delete("/policydefinitions/{policy_id}", status_code=204)
     async def delete_policy(policy_id: str) -> Response:
@@ -184,9 +193,15 @@ def _definition_routes(router: APIRouter, node: Node, limit: int) -> None:
     async def create_contract_definition(request: Request) -> JSONResponse:
         parsed = await blocking(shapes.parse_contract_definition, await read_json_object(request, limit))
         record = ContractDefinition(
-            parsed.id or node.ctx.new_id(), parsed.access_policy_id, parsed.contract_policy_id,
-            tuple({"operandLeft": c.operand_left, "operator": c.operator, "operandRight": c.operand_right}
-                  for c in parsed.assets_selector), _now(node))
+            parsed.id or node.ctx.new_id(),
+            parsed.access_policy_id,
+            parsed.contract_policy_id,
+            tuple(
+                {"operandLeft": c.operand_left, "operator": c.operator, "operandRight": c.operand_right}
+                for c in parsed.assets_selector
+            ),
+            _now(node),
+        )
         await blocking(_save_contract_definition, node, record)
         return JSONResponse(shapes.render_id_response(record.id, record.created_at))
 
@@ -216,11 +231,16 @@ def _save_contract_definition(node: Node, record: ContractDefinition) -> None:
 
 
 def _render_definition(d: ContractDefinition) -> JSON:
-    return shapes.render_contract_definition(d.id, d.access_policy_id, d.contract_policy_id,
-                                             list(d.assets_selector), d.created_at)
+    selector = [
+        shapes.Criterion(c["operandLeft"], c["operator"], c.get("operandRight")) for c in d.assets_selector
+    ]
+    return shapes.render_contract_definition(
+        d.id, d.access_policy_id, d.contract_policy_id, selector, d.created_at
+    )
 
 
 # ---------------------------------------------------------------------------------------------- negotiations
+
 
 def _negotiation_routes(router: APIRouter, node: Node, limit: int) -> None:
     service = node.negotiations
@@ -236,8 +256,9 @@ def _negotiation_routes(router: APIRouter, node: Node, limit: int) -> None:
         provider = parsed.counter_party_id or parsed.offer.get("assigner")
         if not isinstance(provider, str):
             raise InvalidInput("counterPartyId (the provider's DID) or policy.assigner is required")
-        n = await blocking(service.request, parsed.counter_party_address, provider, parsed.offer,
-                           parsed.offer_context)
+        n = await blocking(
+            service.request, parsed.counter_party_address, provider, parsed.offer, parsed.offer_context
+        )
         return JSONResponse(shapes.render_id_response(n.id, n.created_at))
 
     @router.get("/contractnegotiations/{negotiation_id}")
@@ -252,8 +273,11 @@ def _negotiation_routes(router: APIRouter, node: Node, limit: int) -> None:
     @router.post("/contractnegotiations/request")
     async def query_negotiations(request: Request) -> JSONResponse:
         query = await _query(request, limit)
-        items = _page(await blocking(_all, node, "negotiations"), query,
-                      lambda n: {"id": n.id, "state": n.state, "type": n.role})
+        items = _page(
+            await blocking(_all, node, "negotiations"),
+            query,
+            lambda n: {"id": n.id, "state": n.state, "type": n.role},
+        )
         return JSONResponse([_render_negotiation(n) for n in items])
 
     @router.post("/contractnegotiations/{negotiation_id}/terminate")
@@ -296,7 +320,9 @@ def _negotiation_routes(router: APIRouter, node: Node, limit: int) -> None:
     @router.post("/contractagreements/request")
     async def query_agreements(request: Request) -> JSONResponse:
         query = await _query(request, limit)
-        items = _page(await blocking(_all, node, "agreements"), query, lambda a: {"id": a.id, "assetId": a.asset_id})
+        items = _page(
+            await blocking(_all, node, "agreements"), query, lambda a: {"id": a.id, "assetId": a.asset_id}
+        )
         return JSONResponse([_render_agreement(a) for a in items])
 
 
@@ -305,8 +331,9 @@ def _fetch_catalog(node: Node, parsed: Any) -> JSON:
     from battrace.connector.urls import check_peer_url
     from battrace.dsp.validation import normalise_singletons
 
-    address = check_peer_url(parsed.counter_party_address, dev=node.settings.dev,
-                             allowed_hosts=node.settings.allowed_peer_hosts)
+    address = check_peer_url(
+        parsed.counter_party_address, dev=node.settings.dev, allowed_hosts=node.settings.allowed_peer_hosts
+    )
     audience = parsed.counter_party_id
     if not audience:
         raise InvalidInput("counterPartyId (the provider's DID) is required for DSP 2025-1")
@@ -319,15 +346,26 @@ def _fetch_catalog(node: Node, parsed: Any) -> JSON:
 
 def _render_negotiation(n: Negotiation) -> JSON:
     return shapes.render_negotiation(
-        n.id, n.state, n.counterparty_did, n.counterparty_address, n.agreement_id, n.error_detail, n.created_at,
-        n.role, PROTOCOL)
+        n.id,
+        n.state,
+        n.counterparty_did,
+        n.counterparty_address,
+        n.agreement_id,
+        n.error_detail,
+        n.created_at,
+        _role(n.role),
+        PROTOCOL,
+    )
 
 
 def _render_agreement(a: Agreement) -> JSON:
-    return shapes.render_agreement(a.id, a.asset_id, a.provider_did, a.consumer_did, a.signed_at, dict(a.body))
+    return shapes.render_agreement(
+        a.id, a.asset_id, a.provider_did, a.consumer_did, a.signed_at, dict(a.body)
+    )
 
 
 # ---------------------------------------------------------------------------------------------- transfers
+
 
 def _transfer_routes(router: APIRouter, node: Node, limit: int) -> None:
     service = node.transfers
@@ -335,8 +373,13 @@ def _transfer_routes(router: APIRouter, node: Node, limit: int) -> None:
     @router.post("/transferprocesses")
     async def start_transfer(request: Request) -> JSONResponse:
         parsed = await blocking(shapes.parse_transfer_request, await read_json_object(request, limit))
-        t = await blocking(service.request, parsed.counter_party_address, parsed.contract_id,
-                           parsed.transfer_type, parsed.data_destination)
+        t = await blocking(
+            service.request,
+            parsed.counter_party_address,
+            parsed.contract_id,
+            parsed.transfer_type,
+            parsed.data_destination,
+        )
         return JSONResponse(shapes.render_id_response(t.id, t.created_at))
 
     @router.get("/transferprocesses/{transfer_id}")
@@ -351,12 +394,19 @@ def _transfer_routes(router: APIRouter, node: Node, limit: int) -> None:
     @router.post("/transferprocesses/request")
     async def query_transfers(request: Request) -> JSONResponse:
         query = await _query(request, limit)
-        items = _page(await blocking(_all, node, "transfers"), query,
-                      lambda t: {"id": t.id, "state": t.state, "contractId": t.agreement_id})
+        items = _page(
+            await blocking(_all, node, "transfers"),
+            query,
+            lambda t: {"id": t.id, "state": t.state, "contractId": t.agreement_id},
+        )
         return JSONResponse([await blocking(_render_transfer, node, t) for t in items])
 
-    for verb, event in (("suspend", TransferEvent.SUSPEND), ("resume", TransferEvent.START),
-                        ("terminate", TransferEvent.TERMINATE), ("complete", TransferEvent.COMPLETE)):
+    for verb, event in (
+        ("suspend", TransferEvent.SUSPEND),
+        ("resume", TransferEvent.START),
+        ("terminate", TransferEvent.TERMINATE),
+        ("complete", TransferEvent.COMPLETE),
+    ):
         _transfer_action(router, node, limit, verb, event)
 
     @router.get("/edrs/{transfer_id}/dataaddress")
@@ -375,14 +425,20 @@ def _transfer_routes(router: APIRouter, node: Node, limit: int) -> None:
         from battrace.http.common import parse_json_object
 
         query = shapes.parse_edr_request(parse_json_object(raw) if raw.strip() else None)
-        transfers = [t for t in await blocking(_all, node, "transfers")
-                     if t.role == "CONSUMER" and t.data_address and t.state == "STARTED"]
+        transfers = [
+            t
+            for t in await blocking(_all, node, "transfers")
+            if t.role == "CONSUMER" and t.data_address and t.state == "STARTED"
+        ]
         items = _page(transfers, query, lambda t: {"transferProcessId": t.id, "agreementId": t.agreement_id})
         entries = []
         for t in items:
             agreement = await blocking(_get, node, "agreement", t.agreement_id)
-            entries.append(shapes.render_edr_entry(t.id, t.agreement_id, agreement.asset_id, t.counterparty_did,
-                                                   t.created_at))
+            entries.append(
+                shapes.render_edr_entry(
+                    t.id, t.agreement_id, agreement.asset_id, t.counterparty_did, t.created_at
+                )
+            )
         return JSONResponse(entries)
 
 
@@ -401,23 +457,39 @@ def _render_transfer(node: Node, t: Transfer) -> JSON:
     with node.store.read() as tx:
         agreement = tx.get_agreement(t.agreement_id)
     return shapes.render_transfer(
-        t.id, t.state, agreement.asset_id if agreement else None, t.agreement_id, t.role, t.format,
-        t.provider_pid if t.role == "CONSUMER" else t.consumer_pid, t.error_detail, t.created_at)
+        t.id,
+        t.state,
+        agreement.asset_id if agreement else None,
+        t.agreement_id,
+        _role(t.role),
+        t.format,
+        t.provider_pid if t.role == "CONSUMER" else t.consumer_pid,
+        t.error_detail,
+        t.created_at,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- store helpers
 
 _GETTERS = {
-    "asset": "get_asset", "policy_definition": "get_policy_definition",
-    "contract_definition": "get_contract_definition", "agreement": "get_agreement",
+    "asset": "get_asset",
+    "policy_definition": "get_policy_definition",
+    "contract_definition": "get_contract_definition",
+    "agreement": "get_agreement",
 }
 _LISTERS = {
-    "assets": "list_assets", "policy_definitions": "list_policy_definitions",
-    "contract_definitions": "list_contract_definitions", "negotiations": "list_negotiations",
-    "transfers": "list_transfers", "agreements": "list_agreements",
+    "assets": "list_assets",
+    "policy_definitions": "list_policy_definitions",
+    "contract_definitions": "list_contract_definitions",
+    "negotiations": "list_negotiations",
+    "transfers": "list_transfers",
+    "agreements": "list_agreements",
 }
-_DELETERS = {"asset": "delete_asset", "policy_definition": "delete_policy_definition",
-             "contract_definition": "delete_contract_definition"}
+_DELETERS = {
+    "asset": "delete_asset",
+    "policy_definition": "delete_policy_definition",
+    "contract_definition": "delete_contract_definition",
+}
 
 
 def _get(node: Node, kind: str, item_id: str) -> Any:
@@ -440,3 +512,7 @@ def _delete(node: Node, kind: str, item_id: str) -> None:
 
 
 __all__ = ["asdict", "management_router"]
+
+
+def _role(role: str) -> Literal["CONSUMER", "PROVIDER"]:
+    return "CONSUMER" if role == "CONSUMER" else "PROVIDER"

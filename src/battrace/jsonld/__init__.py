@@ -23,8 +23,8 @@ from importlib import resources
 from typing import Any
 
 import rfc8785
-from pyld import jsonld  # type: ignore[import-untyped]
-from pyld.context_resolver import ContextResolver  # type: ignore[import-untyped]
+from pyld import jsonld
+from pyld.context_resolver import ContextResolver
 
 from battrace.errors import InvalidInput
 
@@ -74,7 +74,8 @@ def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str
     filename = _LOCAL_FILES.get(url.rstrip("#"))
     if filename is None:
         raise jsonld.JsonLdError(
-            f"remote context {url!r} is not available offline", "jsonld.LoadDocumentError",
+            f"remote context {url!r} is not available offline",
+            "jsonld.LoadDocumentError",
             code="loading remote context failed",
         )
     # PyLD mutates what it is given; hand out a copy of the cached document.
@@ -89,8 +90,11 @@ _PYLD_CRASHES = (TypeError, ValueError, AttributeError, KeyError, IndexError, Re
 def _options() -> dict[str, Any]:
     # A fresh resolver per call: PyLD's process-wide resolved-context cache is mutated when the DSP context
     # @imports the ODRL profile, after which documents starting with that profile fail to expand.
-    return {"documentLoader": document_loader, "base": None,
-            "contextResolver": ContextResolver({}, document_loader)}
+    return {
+        "documentLoader": document_loader,
+        "base": None,
+        "contextResolver": ContextResolver({}, document_loader),
+    }
 
 
 class _Memo:
@@ -146,12 +150,16 @@ def expand(document: dict[str, Any] | list[Any]) -> list[dict[str, Any]]:
     except jsonld.JsonLdError as error:
         raise InvalidInput(f"JSON-LD expansion failed: {_root_cause(error)}") from error
     except _PYLD_CRASHES as error:
-        raise InvalidInput(f"JSON-LD expansion failed: malformed document ({type(error).__name__})") from error
+        raise InvalidInput(
+            f"JSON-LD expansion failed: malformed document ({type(error).__name__})"
+        ) from error
     _memo.put(key, expanded)
     return expanded
 
 
-def compact(document: dict[str, Any] | list[Any], context: list[Any] | dict[str, Any] | str) -> dict[str, Any]:
+def compact(
+    document: dict[str, Any] | list[Any], context: list[Any] | dict[str, Any] | str
+) -> dict[str, Any]:
     key = _memo.key("compact", document, context)
     cached = _memo.get(key)
     if cached is not None:
@@ -161,7 +169,9 @@ def compact(document: dict[str, Any] | list[Any], context: list[Any] | dict[str,
     except jsonld.JsonLdError as error:
         raise InvalidInput(f"JSON-LD compaction failed: {_root_cause(error)}") from error
     except _PYLD_CRASHES as error:
-        raise InvalidInput(f"JSON-LD compaction failed: malformed document ({type(error).__name__})") from error
+        raise InvalidInput(
+            f"JSON-LD compaction failed: malformed document ({type(error).__name__})"
+        ) from error
     _memo.put(key, compacted)
     return compacted
 

@@ -335,7 +335,9 @@ class Tx:
 
     def drop_pending(self, process_kind: str, process_id: str) -> int:
         """Forget every undelivered message of a process (it ended; they would only be refused)."""
-        stmt = delete(OutboxRow).where(OutboxRow.process_kind == process_kind, OutboxRow.process_id == process_id)
+        stmt = delete(OutboxRow).where(
+            OutboxRow.process_kind == process_kind, OutboxRow.process_id == process_id
+        )
         return int(self._rows(stmt))
 
     def due_messages(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
