@@ -45,11 +45,8 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "did": node.did, "name": node.settings.name}
 
-    @app.api_route("/api/public", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], tags=["data plane"])
-    @app.api_route(
-        "/api/public/{subpath:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], tags=["data plane"]
-    )
     async def data(request: Request, subpath: str = "") -> Response:
+        """Data plane (Tractus-X EDR pull): `Authorization: <token>` from the endpoint data reference."""
         body = await read_body(request, node.settings.max_upload_bytes) if request.method != "GET" else b""
         data_request = DataRequest(
             token=request.headers.get("authorization"),
@@ -61,6 +58,17 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
         )
         result = await blocking(node.dataplane.serve, data_request)
         return Response(result.content, status_code=result.status, media_type=result.content_type)
+
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        for path in ("/api/public", "/api/public/{subpath:path}"):
+            suffix = "_sub" if "subpath" in path else ""
+            app.add_api_route(
+                path,
+                data,
+                methods=[method],
+                tags=["data plane"],
+                operation_id=f"data_{method.lower()}{suffix}",
+            )
 
     app.include_router(dsp_router(node))
     app.include_router(management_router(node))
