@@ -32,6 +32,9 @@ class NodeSettings(BaseModel):
     edr_token_ttl: int = Field(default=600, ge=5, le=30 * 24 * 3600)
     # Claims about peers, keyed by DID, until verifiable credentials provide them (trust layer).
     peers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # The provider agrees, finalizes and starts transfers on its own when the policies allow (EDC's way).
+    # False: each of those waits for an operator decision through the management API.
+    auto_approve: bool = True
     # Optional allow-list of peer hosts; empty = any public host.
     allowed_peer_hosts: tuple[str, ...] = ()
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

@@ -48,6 +48,7 @@ class ConnectorContext:
     dev: bool = False
     allowed_peer_hosts: tuple[str, ...] = ()
     edr_token_ttl: int = 600
+    auto_approve: bool = True
     clock: Clock = system_clock
     new_id: IdFactory = urn_uuid
     operands: LeftOperandRegistry = field(default_factory=default_registry)

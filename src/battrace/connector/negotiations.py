@@ -134,7 +134,7 @@ class NegotiationService:
             )
         tx.insert_negotiation(negotiation)
         ack = self._ack(tx, negotiation)
-        if same_terms(proposed, offered.policy):
+        if self._ctx.auto_approve and same_terms(proposed, offered.policy):
             self._agree(tx, negotiation, offered.policy)
         return ack
 
@@ -159,7 +159,7 @@ class NegotiationService:
         def apply(tx: Tx, n: Negotiation) -> Negotiation:
             self._check_pids(n, msg.consumer_pid, msg.provider_pid)
             n = tx.update_negotiation(self._inbound(tx, n, event, Role(other_role(role))))
-            if n.state == NegotiationState.ACCEPTED.value:
+            if n.state == NegotiationState.ACCEPTED.value and self._ctx.auto_approve:
                 self._agree(tx, n, self._offer_policy(n))
             return n
 
@@ -176,8 +176,8 @@ class NegotiationService:
         def apply(tx: Tx, n: Negotiation) -> Negotiation:
             self._check_pids(n, msg.consumer_pid, msg.provider_pid)
             verified = tx.update_negotiation(self._inbound(tx, n, NegotiationEvent.VERIFY, Role.CONSUMER))
-            body = dsp.negotiation_event(verified.provider_pid or "", verified.consumer_pid, "FINALIZED")
-            self._send(tx, verified, NegotiationEvent.FINALIZE, "events", body)
+            if self._ctx.auto_approve:
+                self._finalize(tx, verified)
             return verified
 
         return self._receive(PROVIDER, caller, provider_pid, path, raw, apply)
@@ -332,6 +332,14 @@ class NegotiationService:
             )
         self._ctx.wake_dispatcher()
         return n
+
+    def finalize(self, negotiation_id: str) -> Negotiation:
+        """Provider: confirm a verified agreement (VERIFIED → FINALIZED), when auto_approve is off."""
+        return self._manage(negotiation_id, PROVIDER, self._finalize)
+
+    def _finalize(self, tx: Tx, n: Negotiation) -> Negotiation:
+        body = dsp.negotiation_event(n.provider_pid or "", n.consumer_pid, "FINALIZED")
+        return self._send(tx, n, NegotiationEvent.FINALIZE, "events", body)
 
     def agree(self, negotiation_id: str) -> Negotiation:
         """Provider: agree to the consumer's current request (REQUESTED → AGREED)."""

@@ -65,6 +65,7 @@ class Node:
             dev=settings.dev,
             allowed_peer_hosts=settings.allowed_peer_hosts,
             edr_token_ttl=settings.edr_token_ttl,
+            auto_approve=settings.auto_approve,
             clock=clock,
         )
         self.catalog = CatalogService(self.ctx)

@@ -156,7 +156,8 @@ class TransferService:
             )
         tx.insert_transfer(transfer)
         ack = self._ack(tx, transfer)
-        self._start(tx, transfer, agreement)
+        if self._ctx.auto_approve:
+            self._start(tx, transfer, agreement)
         return ack
 
     def _push_destination(self, msg: TransferRequest) -> dict[str, Any] | None:
@@ -346,11 +347,26 @@ class TransferService:
             if t.provider_pid is None:
                 raise InvalidInput("the provider has not acknowledged this transfer yet; try again shortly")
             forget_inbound(tx, KIND, t.id)  # our own move: a repeat of the peer's last message is new now
-            body = self._message(tx, t, event, reason)
-            t = self._send(tx, t, event, body)
+            if (
+                t.role == PROVIDER
+                and event == TransferEvent.START
+                and t.state == TransferState.REQUESTED.value
+            ):
+                t = self._start(tx, t, self._agreement_of(tx, t))  # the operator approves a request
+            else:
+                t = self._send(tx, t, event, self._message(tx, t, event, reason))
             self._after_state_change(tx, t)
         self._ctx.wake_dispatcher()
         return t
+
+    def _agreement_of(self, tx: Tx, t: Transfer) -> Agreement:
+        agreement = tx.get_agreement(t.agreement_id)
+        if agreement is None:
+            raise NotFound(f"agreement {t.agreement_id!r} of this transfer is gone")
+        refusal = self._usage_refusal(agreement, t.counterparty_did, "transfer")
+        if refusal is not None:
+            raise InvalidInput(f"the agreed usage policy does not allow this transfer: {refusal}")
+        return agreement
 
     def _message(self, tx: Tx, t: Transfer, event: TransferEvent, reason: str | None) -> dict[str, Any]:
         ppid, cpid = t.provider_pid or "", t.consumer_pid

@@ -294,6 +294,11 @@ def _negotiation_routes(router: APIRouter, node: Node, limit: int) -> None:
         """battrace extension: provider agrees to the consumer's pending request."""
         return JSONResponse(_render_negotiation(await blocking(service.agree, negotiation_id)))
 
+    @router.post("/contractnegotiations/{negotiation_id}/finalize")
+    async def finalize(negotiation_id: str) -> JSONResponse:
+        """battrace extension: provider confirms a verified agreement (when auto_approve is off)."""
+        return JSONResponse(_render_negotiation(await blocking(service.finalize, negotiation_id)))
+
     @router.post("/contractnegotiations/{negotiation_id}/accept")
     async def accept(negotiation_id: str) -> JSONResponse:
         """battrace extension: consumer accepts the provider's pending offer."""
@@ -402,6 +407,7 @@ def _transfer_routes(router: APIRouter, node: Node, limit: int) -> None:
         return JSONResponse([await blocking(_render_transfer, node, t) for t in items])
 
     for verb, event in (
+        ("start", TransferEvent.START),
         ("suspend", TransferEvent.SUSPEND),
         ("resume", TransferEvent.START),
         ("terminate", TransferEvent.TERMINATE),
