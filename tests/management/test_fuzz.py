@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -166,3 +167,33 @@ def test_matches_returns_a_boolean_for_any_json(
         assert operator == "~"
     else:
         assert isinstance(result, bool)
+
+
+def test_a_list_where_an_operator_belongs_is_invalid_input_not_a_crash() -> None:
+    # Found by the fuzz test above in CI: an unhashable operator crashed the DSP re-shaping step.
+    body = {
+        "@context": [
+            "https://w3id.org/dspace/2025/1/odrl-profile.jsonld",
+            "https://w3id.org/catenax/2025/9/policy/context.jsonld",
+            {"@vocab": "https://w3id.org/edc/v0.0.1/ns/"},
+        ],
+        "@type": "PolicyDefinition",
+        "@id": "membership-deg",
+        "policy": {
+            "@type": "Set",
+            "permission": [
+                {
+                    "action": "access",
+                    "constraint": [
+                        {
+                            "and": [
+                                {"leftOperand": "Membership", "operator": ["", ""], "rightOperand": "active"}
+                            ]
+                        }
+                    ],
+                }
+            ],
+        },
+    }
+    with contextlib.suppress(InvalidInput):
+        parse_policy_definition(body)

@@ -99,6 +99,8 @@ def _arrays_where_dsp_wants_them(value: Any) -> Any:
         if key in out and not isinstance(out[key], list):
             out[key] = [out[key]]
     right = out.get("rightOperand")
-    if out.get("operator") in _SET_OPERATORS and right is not None and not isinstance(right, list):
+    operator = out.get("operator")
+    is_set_operator = isinstance(operator, str) and operator in _SET_OPERATORS
+    if is_set_operator and right is not None and not isinstance(right, list):
         out["rightOperand"] = [right]
     return out
