@@ -150,8 +150,12 @@ class Dispatcher:
         # never "just delivered and released" (which would send it twice).
         with self._lock:
             with self._ctx.store.read() as tx:
-                due = tx.due_messages(now, limit=200)
-                next_due = tx.next_due_at()
+                # One query for the head message of every process (due now or later): the due ones are sent,
+                # the earliest later one sets the timer.
+                heads = tx.due_messages(now + timedelta(days=365), limit=500)
+            due = [m for m in heads if m.next_attempt_at <= now]
+            later = [m.next_attempt_at for m in heads if m.next_attempt_at > now]
+            next_due = min(later) if later else (now if due else None)
             fresh = [m for m in due if m.id is not None and m.id not in self._in_flight]
             self._in_flight.update((m.id, (m.process_kind, m.process_id)) for m in fresh if m.id is not None)
         for message in fresh:

@@ -7,8 +7,9 @@ so a node killed with `kill -9` resumes every in-flight process from the databas
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -29,6 +30,12 @@ class Store:
     def __init__(self, url: str) -> None:
         self._engine = make_engine(url)
         self._read_engine = self._engine.execution_options(**{READ_ONLY: True})
+        # SQLite has one writer at a time. Threads of this process queue on a Python lock, which hands over
+        # at once, instead of on SQLite's busy handler, which sleeps in steps of 1 to 100 ms; other
+        # processes on the same file still wait through busy_timeout.
+        self._writer: AbstractContextManager[object] = (
+            threading.RLock() if self.dialect == "sqlite" else nullcontext()
+        )
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Store:
@@ -52,7 +59,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         """A write transaction: committed when the block ends normally, rolled back on any exception."""
-        with Session(self._engine) as session, session.begin():
+        with self._writer, Session(self._engine) as session, session.begin():
             yield Tx(session)
 
     @contextmanager
