@@ -132,12 +132,6 @@ def test_tp_02_05_request_consumer_terminated(peer: Peer, operator: Operator, ag
 
 # --- TP:03 negative
 
-_EAGER_START = (
-    "node bug: the provider answers a pull TransferRequestMessage by enqueuing its TransferStartMessage and "
-    "recording STARTED in the same transaction, before the consumer has acknowledged the start "
-    "(DSP 2025-1 §4.1: a state is entered when the counter-party ACKs). A consumer still in REQUESTED can "
-    "therefore {what} with 200 instead of 400 TransferError (TCK {tck}).")
-
 
 def test_tp_03_01_completion_in_requested_is_refused(peer: Peer, operator: Operator, agreement: str) -> None:
     for _ in range(3):
