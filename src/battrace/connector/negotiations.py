@@ -24,6 +24,7 @@ from battrace.connector.context import ConnectorContext
 from battrace.connector.offers import OfferBook, same_terms
 from battrace.connector.processes import (
     acknowledged_state,
+    answer_first_message,
     forget_inbound,
     join,
     message_key,
@@ -67,19 +68,11 @@ class NegotiationService:
     ) -> Ack:
         """POST /negotiations/request (initial, 201) or /negotiations/:providerPid/request (counter, 200)."""
         key = message_key(PROVIDER, path, caller.did, raw)
-        with self._ctx.store.transaction() as tx:
-            if (recalled := tx.recall_response(key)) is not None:
-                return recalled.status, dict(recalled.response or {})
-            if msg.provider_pid is None:
-                status, result = 201, self._initial_request(tx, caller, msg)
-            else:
-                status, result = 200, self._counter_request(tx, caller, msg)
-            if isinstance(result, dict):
-                tx.remember_response(key, status, result, self._ctx.clock())
-        if isinstance(result, InvalidInput):
-            raise result  # raised after the commit: the refusal itself is kept
-        self._ctx.wake_dispatcher()
-        return status, result
+        if msg.provider_pid is None:
+            return answer_first_message(
+                self._ctx, key, 201, lambda tx: self._initial_request(tx, caller, msg)
+            )
+        return answer_first_message(self._ctx, key, 200, lambda tx: self._counter_request(tx, caller, msg))
 
     def _initial_request(
         self, tx: Tx, caller: VerifiedCaller, msg: ContractRequest
@@ -217,32 +210,30 @@ class NegotiationService:
 
             return self._receive(CONSUMER, caller, msg.consumer_pid, path, raw, apply)
         key = message_key(CONSUMER, path, caller.did, raw)
-        with self._ctx.store.transaction() as tx:
-            if (recalled := tx.recall_response(key)) is not None:
-                return recalled.status, dict(recalled.response or {})
-            callback = check_peer_url(
-                str(msg.callback_address), dev=self._ctx.dev, allowed_hosts=self._ctx.allowed_peer_hosts
-            )
-            now = self._ctx.clock()
-            n = Negotiation(
-                id=self._ctx.new_id(),
-                role=CONSUMER,
-                state=next_negotiation_state(None, NegotiationEvent.OFFER, Role.PROVIDER).value,
-                consumer_pid=self._ctx.new_id(),
-                provider_pid=msg.provider_pid,
-                counterparty_did=caller.did,
-                counterparty_address=callback,
-                offer=_with_context(msg.offer, policy_context(msg.context)),
-                asset_id=_target(msg.offer),
-                agreement_id=None,
-                error_detail=None,
-                created_at=now,
-                updated_at=now,
-            )
-            tx.insert_negotiation(n)
-            ack = self._ack(tx, n)
-            tx.remember_response(key, 201, ack, now)
-        return 201, ack
+        return answer_first_message(self._ctx, key, 201, lambda tx: self._initial_offer(tx, caller, msg))
+
+    def _initial_offer(self, tx: Tx, caller: VerifiedCaller, msg: ContractOffer) -> dict[str, Any]:
+        callback = check_peer_url(
+            str(msg.callback_address), dev=self._ctx.dev, allowed_hosts=self._ctx.allowed_peer_hosts
+        )
+        now = self._ctx.clock()
+        n = Negotiation(
+            id=self._ctx.new_id(),
+            role=CONSUMER,
+            state=next_negotiation_state(None, NegotiationEvent.OFFER, Role.PROVIDER).value,
+            consumer_pid=self._ctx.new_id(),
+            provider_pid=msg.provider_pid,
+            counterparty_did=caller.did,
+            counterparty_address=callback,
+            offer=_with_context(msg.offer, policy_context(msg.context)),
+            asset_id=_target(msg.offer),
+            agreement_id=None,
+            error_detail=None,
+            created_at=now,
+            updated_at=now,
+        )
+        tx.insert_negotiation(n)
+        return self._ack(tx, n)
 
     def receive_agreement(
         self,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import rfc8785
 
+from battrace.connector.context import ConnectorContext
 from battrace.connector.records import OutboxMessage
 from battrace.errors import InvalidInput
 from battrace.jsonld import DSP_CONTEXT, DSP_ODRL_PROFILE
@@ -91,6 +92,26 @@ def remember_inbound(
 
 def forget_inbound(tx: Tx, process_kind: str, process_id: str) -> None:
     tx.forget_response(_last_inbound_key(process_kind, process_id))
+
+
+def answer_first_message(
+    ctx: ConnectorContext, key: str, status: int, handle: Callable[[Tx], dict[str, Any] | InvalidInput]
+) -> tuple[int, dict[str, Any]]:
+    """A message that starts a process (or counters one): answered once, the same answer on redelivery.
+
+    `handle` returns the ACK, or the refusal to raise after the commit, so the refused process stays on
+    record (who asked for what) without a half-written success.
+    """
+    with ctx.store.transaction() as tx:
+        if (recalled := tx.recall_response(key)) is not None:
+            return recalled.status, dict(recalled.response or {})
+        result = handle(tx)
+        if isinstance(result, dict):
+            tx.remember_response(key, status, result, ctx.clock())
+    if isinstance(result, InvalidInput):
+        raise result
+    ctx.wake_dispatcher()
+    return status, result
 
 
 def acknowledged_state(current: str, pending: OutboxMessage | None) -> str:

@@ -20,6 +20,7 @@ from battrace.connector.catalog import FORMATS, PULL, PUSH
 from battrace.connector.context import ConnectorContext
 from battrace.connector.processes import (
     acknowledged_state,
+    answer_first_message,
     forget_inbound,
     join,
     message_key,
@@ -97,16 +98,7 @@ class TransferService:
         self, caller: VerifiedCaller, msg: TransferRequest, path: str, raw: Mapping[str, Any]
     ) -> Ack:
         key = message_key(PROVIDER, path, caller.did, raw)
-        with self._ctx.store.transaction() as tx:
-            if (recalled := tx.recall_response(key)) is not None:
-                return recalled.status, dict(recalled.response or {})
-            result = self._request(tx, caller, msg)
-            if isinstance(result, dict):
-                tx.remember_response(key, 201, result, self._ctx.clock())
-        if isinstance(result, InvalidInput):
-            raise result  # after the commit: the refused request stays on record
-        self._ctx.wake_dispatcher()
-        return 201, result
+        return answer_first_message(self._ctx, key, 201, lambda tx: self._request(tx, caller, msg))
 
     def _request(self, tx: Tx, caller: VerifiedCaller, msg: TransferRequest) -> dict[str, Any] | InvalidInput:
         existing = tx.find_transfer(PROVIDER, consumer_pid=msg.consumer_pid)
