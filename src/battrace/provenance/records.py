@@ -78,8 +78,12 @@ def sign_statement(record: Provenance, keys: NodeKeys) -> Provenance:
     header = {"alg": EMITTED_ALGORITHM, "typ": STATEMENT_TYPE, "kid": f"{record.signer_did}#{keys.key_id}"}
     payload = rfc8785.dumps(statement_claims(record))
     token = jws.serialize_compact(header, payload, keys.signing_jwk(), registry=REGISTRY)
-    # read back from the token, so the caller holds exactly what every verifier will read (seconds precision)
-    return _record(json.loads(payload), token)
+    # read back the way a verifier will: the caller holds exactly what verifiers read (seconds precision),
+    # and a statement no verifier could read (header or payload over joserfc's size limits) is refused here
+    try:
+        return parse_statement(token).record
+    except MalformedSignature as error:
+        raise InvalidInput(f"cannot sign this statement: {error.detail}") from error
 
 
 @dataclass(frozen=True)

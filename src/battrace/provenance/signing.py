@@ -25,7 +25,7 @@ from battrace.identity._jose import REGISTRY
 from battrace.identity.did import verification_key
 from battrace.identity.keys import NodeKeys
 from battrace.provenance.digest import SHA256_HEX, check_content_digest, content_digest, sha256_hex
-from battrace.provenance.errors import BadSignature, DigestMismatch, WrongSigner
+from battrace.provenance.errors import BadSignature, DigestMismatch, MalformedSignature, WrongSigner
 from battrace.provenance.records import Provenance, parse_statement, sign_statement
 
 SIGNATURE_HEADER = "Battrace-Signature"
@@ -99,17 +99,25 @@ def verify_payload(
 ) -> Provenance:
     """The provider's delivery statement for ``data``, once the bytes match the Content-Digest, the JWS
     verifies with a key of ``signer_document`` (the provider's DID document), and it signs these bytes."""
-    digest = check_content_digest(data, digest_header)
-    record = verify_record(signature, signer_document=signer_document)
+    check_content_digest(data, digest_header)
+    record = verify_record(signature, signer_document=signer_document, data=data)
     if record.kind != "delivery":
-        raise InvalidInput(f"the statement is a {record.kind}, not a delivery")
-    if record.sha256 != digest:
-        raise DigestMismatch("the provider signed another payload than the one received")
+        raise MalformedSignature(f"the statement is a {record.kind}, not a delivery")
     return record
 
 
-def verify_record(signature: str, *, signer_document: Mapping[str, Any]) -> Provenance:
-    """Any statement (delivery or derivation), verified offline against its signer's DID document."""
+def verify_record(
+    signature: str, *, signer_document: Mapping[str, Any], data: bytes | None = None
+) -> Provenance:
+    """Any statement (delivery or derivation), verified offline against its signer's DID document; with
+    ``data``, also that the statement is about these bytes."""
+    record = _verify_statement(signature, signer_document)
+    if data is not None and record.sha256 != sha256_hex(data):
+        raise DigestMismatch("the signer signed another payload than the one received")
+    return record
+
+
+def _verify_statement(signature: str, signer_document: Mapping[str, Any]) -> Provenance:
     parsed = parse_statement(signature)
     did = signer_document.get("id")
     if not isinstance(did, str) or not did:
@@ -117,8 +125,6 @@ def verify_record(signature: str, *, signer_document: Mapping[str, Any]) -> Prov
     # kid must name a method of the expected DID: a valid signature by another participant is still refused
     if not parsed.kid.startswith(did + "#"):
         raise WrongSigner(f"the JWS is signed with {parsed.kid!r}, not a key of {did}")
-    if parsed.record.signer_did != did:
-        raise WrongSigner(f"the statement names signer {parsed.record.signer_did}, expected {did}")
     try:
         key = verification_key(signer_document, parsed.kid)
     except BattraceError as error:
@@ -129,6 +135,9 @@ def verify_record(signature: str, *, signer_document: Mapping[str, Any]) -> Prov
         raise BadSignature(f"signature check failed: {error}") from error
     if not valid:
         raise BadSignature(f"the signature does not verify with {parsed.kid}")
+    # checked once the statement is known to be genuine: the key holder itself named another signer
+    if parsed.record.signer_did != did:
+        raise WrongSigner(f"the statement names signer {parsed.record.signer_did}, expected {did}")
     return parsed.record
 
 
