@@ -35,6 +35,7 @@ from battrace.ledger.note import (
     open_note,
     split_note,
 )
+from battrace.ledger.receipt import InvalidReceipt, Receipt, format_receipt, parse_receipt, verify_receipt
 
 __all__ = [
     "EMPTY_ROOT",
@@ -44,9 +45,11 @@ __all__ = [
     "CosignatureVerifier",
     "InvalidNote",
     "InvalidProofRequest",
+    "InvalidReceipt",
     "MemoryTree",
     "NoteSigner",
     "NoteVerifier",
+    "Receipt",
     "SignatureLine",
     "SubtreeReader",
     "Verifier",
@@ -54,15 +57,18 @@ __all__ = [
     "consistency_proof",
     "cosign",
     "cosignature_time",
+    "format_receipt",
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
     "open_checkpoint",
     "open_note",
+    "parse_receipt",
     "range_hash",
     "root_at",
     "root_of",
     "split_note",
     "verify_consistency",
     "verify_inclusion",
+    "verify_receipt",
 ]
