@@ -70,7 +70,8 @@ def _empty_postgres_store(url: str) -> Store:
         conn.execute(
             text(
                 "TRUNCATE assets, asset_contents, policy_definitions, contract_definitions, negotiations,"
-                " agreements, transfers, edr_tokens, outbox, inbox, seen_jtis RESTART IDENTITY"
+                " agreements, transfers, edr_tokens, outbox, inbox, seen_jtis,"
+                " log_entries, log_subtrees, log_checkpoints, log_head RESTART IDENTITY"
             )
         )
     engine.dispose()

@@ -20,6 +20,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -202,3 +203,43 @@ class SeenJtiRow(Base):
     issuer: Mapped[str] = mapped_column(primary_key=True)
     jti: Mapped[str] = mapped_column(primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# -- transparency log (battrace.store.ledger) -----------------------------------------------------------------
+# Plain JSON, not JSONB, for payloads: PostgreSQL's json keeps the text as written (jsonb rejects \u0000), and
+# the leaf hash is recomputed from it by `battrace log verify`.
+PlainJson = JSON()
+
+
+class LogEntryRow(Base):
+    __tablename__ = "log_entries"
+    idx: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    kind: Mapped[str]
+    created_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]] = mapped_column(PlainJson)
+    leaf_hash: Mapped[bytes]
+
+
+class LogSubtreeRow(Base):
+    """Every complete aligned subtree hash (level 0 = leaf hashes), so a proof costs O(log n) reads."""
+
+    __tablename__ = "log_subtrees"
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes]
+
+
+class LogCheckpointRow(Base):
+    __tablename__ = "log_checkpoints"
+    size: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    root: Mapped[bytes]
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class LogHeadRow(Base):
+    """The single row whose lock serialises appends (SELECT ... FOR UPDATE on PostgreSQL)."""
+
+    __tablename__ = "log_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger)

@@ -79,6 +79,11 @@ class Tx:
         self._s = session
         self._read_only = read_only
 
+    @property
+    def session(self) -> Session:
+        """The SQLAlchemy session, for store modules beside this one (battrace.store.ledger)."""
+        return self._s
+
     # -- plumbing -------------------------------------------------------------------------------------------
 
     @contextmanager
