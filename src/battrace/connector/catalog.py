@@ -30,6 +30,7 @@ class CatalogService:
         evaluation = self._ctx.evaluation(caller, "catalog")
         with self._ctx.store.read() as tx:
             offers = list(OfferBook(tx).visible(evaluation))
+        self._record(caller, "CatalogRequestMessage", [o.offer_id for o in offers])
         datasets, contexts = self._datasets(offers)
         catalog: dict[str, Any] = {
             "@context": [*contexts, DSP_CONTEXT],
@@ -46,11 +47,18 @@ class CatalogService:
         evaluation = self._ctx.evaluation(caller, "catalog")
         with self._ctx.store.read() as tx:
             offers = list(OfferBook(tx).visible(evaluation, asset_id=dataset_id))
+        self._record(caller, "DatasetRequestMessage", [o.offer_id for o in offers], dataset=dataset_id)
         if not offers:
             # An invisible dataset answers exactly like a missing one (DSP 2025-1 §2.1, TCK CAT:01-03).
             raise NotFound(f"dataset {dataset_id!r} not found", dataset=dataset_id)
         datasets, contexts = self._datasets(offers)
         return {"@context": [*contexts, DSP_CONTEXT], **datasets[0]}
+
+    def _record(self, caller: VerifiedCaller, message_type: str, offers: list[str], **extra: str) -> None:
+        """Catalog requests are DSP messages too: who looked, and which offers they were shown."""
+        event = {"peer": caller.did, "type": message_type, "offers": offers, **extra}
+        with self._ctx.store.transaction() as tx:
+            self._ctx.log.append(tx, "dsp.catalog", event)
 
     def _data_service(self) -> dict[str, Any]:
         return {"@id": self._service_id, "@type": "DataService", "endpointURL": self._ctx.me.dsp_base}

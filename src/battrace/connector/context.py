@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from battrace.clock import Clock, IdFactory, system_clock, urn_uuid
 from battrace.identity import ClaimsSource, VerifiedCaller
 from battrace.policy import EvaluationContext, LeftOperandRegistry, default_registry
-from battrace.store import Store
+from battrace.store import Store, Tx
 
 DSP_PATH = "/api/dsp/2025-1"
 CALLBACK_SEGMENT = "/callback"
@@ -40,6 +40,18 @@ class Me:
         return self.base_url + "/api/public"
 
 
+class EventLog(Protocol):
+    """Where the node records what it did (the transparency log, battrace.ledger); appends join the caller's
+    transaction so a recorded event and the state change it describes commit together."""
+
+    def append(self, tx: Tx, kind: str, event: Mapping[str, Any]) -> int: ...
+
+
+class NoEventLog:
+    def append(self, tx: Tx, kind: str, event: Mapping[str, Any]) -> int:
+        return -1
+
+
 @dataclass
 class ConnectorContext:
     me: Me
@@ -52,6 +64,7 @@ class ConnectorContext:
     clock: Clock = system_clock
     new_id: IdFactory = urn_uuid
     operands: LeftOperandRegistry = field(default_factory=default_registry)
+    log: EventLog = field(default_factory=NoEventLog)
     wake_dispatcher: Callable[[], None] = lambda: None
     # (process kind, process id) -> returns once none of its outgoing messages is on the wire (bounded wait)
     await_settled: Callable[[str, str], None] = lambda kind, process_id: None

@@ -23,8 +23,10 @@ from battrace.clock import iso
 from battrace.connector.context import ConnectorContext
 from battrace.connector.offers import OfferBook, same_terms
 from battrace.connector.processes import (
+    Received,
     acknowledged_state,
     answer_first_message,
+    enqueue,
     forget_inbound,
     join,
     message_key,
@@ -32,6 +34,7 @@ from battrace.connector.processes import (
     outbox,
     policy_context,
     recall_redelivery,
+    record_received,
     remember_inbound,
 )
 from battrace.connector.records import CONSUMER, PROVIDER, Agreement, Negotiation, OutboxMessage
@@ -68,11 +71,14 @@ class NegotiationService:
     ) -> Ack:
         """POST /negotiations/request (initial, 201) or /negotiations/:providerPid/request (counter, 200)."""
         key = message_key(PROVIDER, path, caller.did, raw)
+        received = Received(caller.did, path, raw)
         if msg.provider_pid is None:
             return answer_first_message(
-                self._ctx, key, 201, lambda tx: self._initial_request(tx, caller, msg)
+                self._ctx, key, 201, lambda tx: self._initial_request(tx, caller, msg), received
             )
-        return answer_first_message(self._ctx, key, 200, lambda tx: self._counter_request(tx, caller, msg))
+        return answer_first_message(
+            self._ctx, key, 200, lambda tx: self._counter_request(tx, caller, msg), received
+        )
 
     def _initial_request(
         self, tx: Tx, caller: VerifiedCaller, msg: ContractRequest
@@ -210,7 +216,13 @@ class NegotiationService:
 
             return self._receive(CONSUMER, caller, msg.consumer_pid, path, raw, apply)
         key = message_key(CONSUMER, path, caller.did, raw)
-        return answer_first_message(self._ctx, key, 201, lambda tx: self._initial_offer(tx, caller, msg))
+        return answer_first_message(
+            self._ctx,
+            key,
+            201,
+            lambda tx: self._initial_offer(tx, caller, msg),
+            Received(caller.did, path, raw),
+        )
 
     def _initial_offer(self, tx: Tx, caller: VerifiedCaller, msg: ContractOffer) -> dict[str, Any]:
         callback = check_peer_url(
@@ -310,7 +322,9 @@ class NegotiationService:
         )
         with self._ctx.store.transaction() as tx:
             tx.insert_negotiation(n)
-            tx.enqueue(
+            enqueue(
+                tx,
+                self._ctx,
                 outbox(
                     KIND,
                     n.id,
@@ -319,7 +333,7 @@ class NegotiationService:
                     body,
                     counter_party_id,
                     now,
-                )
+                ),
             )
         self._ctx.wake_dispatcher()
         return n
@@ -428,6 +442,7 @@ class NegotiationService:
             n = apply(tx, n)
             ack = self._ack(tx, n)
             remember_inbound(tx, KIND, n.id, key, ack, self._ctx.clock())
+            record_received(tx, self._ctx, Received(caller.did, path, raw), 200)
         self._ctx.wake_dispatcher()
         return 200, ack
 
@@ -485,7 +500,11 @@ class NegotiationService:
         n = tx.update_negotiation(self._transition(n, event, Role(n.role)))
         pid = n.provider_pid if n.role == CONSUMER else n.consumer_pid
         url = join(n.counterparty_address, "negotiations", pid or "", suffix)
-        tx.enqueue(outbox(KIND, n.id, event.value, url, body, n.counterparty_did, self._ctx.clock(), before))
+        enqueue(
+            tx,
+            self._ctx,
+            outbox(KIND, n.id, event.value, url, body, n.counterparty_did, self._ctx.clock(), before),
+        )
         return n
 
     def _agree(self, tx: Tx, n: Negotiation, policy: Policy) -> Negotiation:
@@ -517,6 +536,13 @@ class NegotiationService:
                 signed_at=self._ctx.clock(),
             )
         )
+        event = {
+            "negotiation": n.id,
+            "role": n.role,
+            "peer": n.counterparty_did,
+            "agreement": dict(agreement),
+        }
+        self._ctx.log.append(tx, "contract.agreement", event)
 
     def _terminate(self, tx: Tx, n: Negotiation, code: str, reason: str) -> Negotiation:
         body = dsp.negotiation_termination(n.provider_pid or "", n.consumer_pid, code=code, reason=[reason])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -95,7 +96,11 @@ def forget_inbound(tx: Tx, process_kind: str, process_id: str) -> None:
 
 
 def answer_first_message(
-    ctx: ConnectorContext, key: str, status: int, handle: Callable[[Tx], dict[str, Any] | InvalidInput]
+    ctx: ConnectorContext,
+    key: str,
+    status: int,
+    handle: Callable[[Tx], dict[str, Any] | InvalidInput],
+    received: Received,
 ) -> tuple[int, dict[str, Any]]:
     """A message that starts a process (or counters one): answered once, the same answer on redelivery.
 
@@ -108,10 +113,79 @@ def answer_first_message(
         result = handle(tx)
         if isinstance(result, dict):
             tx.remember_response(key, status, result, ctx.clock())
+            record_received(tx, ctx, received, status)
+        else:
+            record_received(tx, ctx, received, result.status, refusal=result.detail)
     if isinstance(result, InvalidInput):
         raise result
     ctx.wake_dispatcher()
     return status, result
+
+
+@dataclass(frozen=True)
+class Received:
+    """An inbound DSP message as the transparency log records it."""
+
+    peer: str
+    path: str
+    message: Mapping[str, Any]
+
+
+def record_received(
+    tx: Tx, ctx: ConnectorContext, received: Received, status: int, refusal: str | None = None
+) -> None:
+    event: dict[str, Any] = {
+        "peer": received.peer,
+        "path": received.path,
+        "status": status,
+        "message": redact(received.message),
+    }
+    if refusal is not None:
+        event["refusal"] = refusal
+    ctx.log.append(tx, "dsp.received" if refusal is None else "dsp.refused", event)
+
+
+def enqueue(tx: Tx, ctx: ConnectorContext, message: OutboxMessage) -> None:
+    """Queue a message for the dispatcher and record it as sent by this node (same transaction)."""
+    tx.enqueue(message)
+    if message.message_type == "DataPush":
+        event = {
+            "peer": message.audience_did,
+            "url": message.url,
+            "process": message.process_id,
+            **message.body,
+        }
+        ctx.log.append(tx, "dataplane.push", event)
+        return
+    ctx.log.append(
+        tx,
+        "dsp.sent",
+        {
+            "peer": message.audience_did,
+            "url": message.url,
+            "process": message.process_id,
+            "message": redact(message.body),
+        },
+    )
+
+
+def redact(message: Mapping[str, Any]) -> dict[str, Any]:
+    """The message without secrets: bearer tokens in data addresses become their SHA-256 (logs are shared)."""
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            name = str(value.get("name", ""))
+            if name.rsplit("/", 1)[-1] in ("authorization", "refreshToken") and isinstance(
+                value.get("value"), str
+            ):
+                return {**value, "value": "sha256:" + hashlib.sha256(value["value"].encode()).hexdigest()}
+            return {k: scrub(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        return value
+
+    scrubbed: dict[str, Any] = scrub(message)
+    return scrubbed
 
 
 def acknowledged_state(current: str, pending: OutboxMessage | None) -> str:

@@ -19,8 +19,10 @@ from typing import Any
 from battrace.connector.catalog import FORMATS, PULL, PUSH
 from battrace.connector.context import ConnectorContext
 from battrace.connector.processes import (
+    Received,
     acknowledged_state,
     answer_first_message,
+    enqueue,
     forget_inbound,
     join,
     message_key,
@@ -28,6 +30,7 @@ from battrace.connector.processes import (
     outbox,
     push_target,
     recall_redelivery,
+    record_received,
     remember_inbound,
 )
 from battrace.connector.records import CONSUMER, PROVIDER, Agreement, EdrToken, OutboxMessage, Transfer
@@ -98,7 +101,9 @@ class TransferService:
         self, caller: VerifiedCaller, msg: TransferRequest, path: str, raw: Mapping[str, Any]
     ) -> Ack:
         key = message_key(PROVIDER, path, caller.did, raw)
-        return answer_first_message(self._ctx, key, 201, lambda tx: self._request(tx, caller, msg))
+        return answer_first_message(
+            self._ctx, key, 201, lambda tx: self._request(tx, caller, msg), Received(caller.did, path, raw)
+        )
 
     def _request(self, tx: Tx, caller: VerifiedCaller, msg: TransferRequest) -> dict[str, Any] | InvalidInput:
         existing = tx.find_transfer(PROVIDER, consumer_pid=msg.consumer_pid)
@@ -196,7 +201,9 @@ class TransferService:
             dsp.transfer_start(transfer.provider_pid or "", transfer.consumer_pid),
         )
         endpoint, _ = push_target(transfer.data_address or {})
-        tx.enqueue(
+        enqueue(
+            tx,
+            self._ctx,
             outbox(
                 KIND,
                 transfer.id,
@@ -205,7 +212,7 @@ class TransferService:
                 {"assetId": agreement.asset_id},
                 transfer.counterparty_did,
                 self._ctx.clock(),
-            )
+            ),
         )
         completion = dsp.transfer_completion(transfer.provider_pid or "", transfer.consumer_pid)
         return self._send(tx, transfer, TransferEvent.COMPLETE, completion)
@@ -252,6 +259,7 @@ class TransferService:
             self._after_state_change(tx, t)
             ack = self._ack(tx, t)
             remember_inbound(tx, KIND, t.id, key, ack, self._ctx.clock())
+            record_received(tx, self._ctx, Received(caller.did, path, raw), 200)
         self._ctx.wake_dispatcher()
         return 200, ack
 
@@ -316,7 +324,9 @@ class TransferService:
                 data_address=dict(data_destination) if data_destination else None,
             )
             tx.insert_transfer(t)
-            tx.enqueue(
+            enqueue(
+                tx,
+                self._ctx,
                 outbox(
                     KIND,
                     t.id,
@@ -325,7 +335,7 @@ class TransferService:
                     body,
                     agreement.provider_did,
                     now,
-                )
+                ),
             )
         self._ctx.wake_dispatcher()
         return t
@@ -456,7 +466,11 @@ class TransferService:
         t = tx.update_transfer(self._transition(t, event, Role(t.role)))
         pid = t.provider_pid if t.role == CONSUMER else t.consumer_pid
         url = join(t.counterparty_address, "transfers", pid or "", _SUFFIX[event])
-        tx.enqueue(outbox(KIND, t.id, event.value, url, body, t.counterparty_did, self._ctx.clock(), before))
+        enqueue(
+            tx,
+            self._ctx,
+            outbox(KIND, t.id, event.value, url, body, t.counterparty_did, self._ctx.clock(), before),
+        )
         return t
 
     def _ack(self, tx: Tx, t: Transfer) -> dict[str, Any]:

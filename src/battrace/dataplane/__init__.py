@@ -8,6 +8,7 @@ policy still allows use (an expired agreement is refused).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -73,16 +74,39 @@ class DataPlane:
             agreement = tx.get_agreement(edr.agreement_id)
             asset = tx.get_asset(edr.asset_id)
             content = tx.get_asset_content(edr.asset_id) if asset and _kind(asset) != HTTP_DATA else None
-        if transfer is None or transfer.state != "STARTED":
-            raise Forbidden(
-                f"transfer is {transfer.state if transfer else 'gone'}; data flows only while STARTED"
-            )
-        if agreement is None or asset is None:
-            raise NotFound("the asset of this agreement is no longer offered")
-        self._check_usage(agreement, edr.consumer_did)
-        if content is not None:
-            return DataResponse(200, content.content_type, content.data, agreement.id)
-        return self._proxy(asset, agreement, edr.consumer_did, request)
+        access = {
+            "peer": edr.consumer_did,
+            "agreement": edr.agreement_id,
+            "transfer": edr.transfer_id,
+            "asset": edr.asset_id,
+            "method": request.method,
+            "path": request.path,
+        }
+        try:
+            if transfer is None or transfer.state != "STARTED":
+                state = transfer.state if transfer else "gone"
+                raise Forbidden(f"transfer is {state}; data flows only while STARTED")
+            if agreement is None or asset is None:
+                raise NotFound("the asset of this agreement is no longer offered")
+            self._check_usage(agreement, edr.consumer_did)
+            if content is not None:
+                response = DataResponse(200, content.content_type, content.data, agreement.id)
+            else:
+                response = self._proxy(asset, agreement, edr.consumer_did, request)
+        except BattraceError as refusal:
+            self._record("dataplane.refused", {**access, "status": refusal.status, "reason": refusal.detail})
+            raise
+        digest = hashlib.sha256(response.content).hexdigest()
+        self._record(
+            "dataplane.access",
+            {**access, "status": response.status, "bytes": len(response.content), "sha256": digest},
+        )
+        return response
+
+    def _record(self, kind: str, event: Mapping[str, Any]) -> None:
+        # Only accesses with a known token are recorded: a flood of garbage tokens must not grow the log.
+        with self._ctx.store.transaction() as tx:
+            self._ctx.log.append(tx, kind, event)
 
     def _check_usage(self, agreement: Agreement, consumer_did: str) -> None:
         evaluation = self._ctx.evaluation_for(
