@@ -30,6 +30,8 @@ from battrace.identity import (
     did_web,
     httpx_fetcher,
 )
+from battrace.ledger.log import TransparencyLog
+from battrace.ledger.note import NoteSigner
 from battrace.store import DbReplayGuard, Store
 
 log = logging.getLogger("battrace.node")
@@ -68,6 +70,14 @@ class Node:
             auto_approve=settings.auto_approve,
             clock=clock,
         )
+        # C2SP checkpoint origin = host and path of the node, also the note key name (tlog-checkpoint).
+        self.log = TransparencyLog(
+            self.store,
+            NoteSigner(log_origin(settings.base_url), self.keys.private_key),
+            origin=log_origin(settings.base_url),
+            clock=clock,
+        )
+        self.ctx.log = self.log
         self.catalog = CatalogService(self.ctx)
         self.negotiations = NegotiationService(self.ctx)
         self.transfers = TransferService(self.ctx)
@@ -94,9 +104,19 @@ class Node:
         return guarded
 
     def did_document(self) -> dict[str, Any]:
-        return did_document(
+        document = did_document(
             self.did, self.keys, dsp_version_url=self.settings.base_url + "/.well-known/dspace-version"
         )
+        # Where our transparency log lives, and the key its checkpoints verify with (c2sp signed-note vkey).
+        document.setdefault("service", []).append(
+            {
+                "id": self.did + "#log",
+                "type": "TransparencyLog",
+                "serviceEndpoint": self.settings.base_url + "/log",
+                "vkey": self.log.vkey,
+            }
+        )
+        return document
 
     def start(self) -> None:
         self.dispatcher.start()
@@ -106,6 +126,11 @@ class Node:
         self.dispatcher.stop()
         self.http.close()
         self.store.dispose()
+
+
+def log_origin(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    return f"{parts.netloc}{parts.path.rstrip('/')}/log"
 
 
 def _did_for(base_url: str) -> str:
