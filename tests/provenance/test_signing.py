@@ -19,6 +19,7 @@ from battrace.provenance import (
     BadSignature,
     DigestMismatch,
     MalformedSignature,
+    Provenance,
     SignedPayload,
     WrongSigner,
     content_digest,
@@ -48,7 +49,7 @@ def signed(party: Party, data: bytes = DATA, **overrides: Any) -> SignedPayload:
     return sign_payload(data, **args)
 
 
-def verify(party: Party, data: bytes, payload: SignedPayload, **overrides: Any) -> Any:
+def verify(party: Party, data: bytes, payload: SignedPayload, **overrides: Any) -> Provenance:
     args: dict[str, Any] = {
         "digest_header": payload.digest_header,
         "signature": payload.signature,
@@ -97,7 +98,7 @@ def test_a_naive_timestamp_is_refused(provider: Party) -> None:
 @pytest.mark.parametrize("field", ["agreement_id", "asset_id", "content_type"])
 def test_an_empty_binding_is_refused_at_signing(provider: Party, field: str) -> None:
     with pytest.raises(InvalidInput, match=field):
-        signed(provider, **{field: ""})
+        signed(provider, DATA, **{field: ""})
 
 
 def test_a_statement_no_verifier_could_read_is_refused_at_signing(provider: Party) -> None:
