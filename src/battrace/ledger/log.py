@@ -18,6 +18,7 @@ from battrace.clock import Clock, iso
 from battrace.errors import Conflict, InvalidInput, NotFound
 from battrace.ledger.merkle import CompactRange, consistency_proof, inclusion_proof, leaf_hash, root_at
 from battrace.ledger.note import Checkpoint, NoteSigner, SignatureLine, Verifier, open_note, split_note
+from battrace.ledger.receipt import format_receipt
 from battrace.store import Store, Tx
 from battrace.store import ledger as db
 from battrace.store.ledger import LogEntry, NewEntry, StoredCheckpoint
@@ -169,8 +170,6 @@ class TransparencyLog:
 
     def receipt(self, leaf_index: int) -> str:
         """A c2sp.org/tlog-proof@v1 receipt: the inclusion proof of the entry against a fresh checkpoint."""
-        from battrace.ledger.receipt import format_receipt
-
         checkpoint = self._checkpoint()
         if not 0 <= leaf_index < checkpoint.size:
             raise InvalidInput(f"leaf index {leaf_index} is not in the log of size {checkpoint.size}")
