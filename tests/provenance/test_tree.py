@@ -4,6 +4,8 @@ import hashlib
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from battrace.provenance import (
     MemoryProvenanceStore,
@@ -186,3 +188,47 @@ def test_the_json_shape_carries_claims_and_jws(chain: Chain, other: Party) -> No
     assert shape["statements"][0]["jws"] == chain.total.signature
     assert [i["status"] for i in shape["inputs"]] == ["shown", "withheld", "unknown"]
     assert shape["inputs"][0]["statements"][0]["agreement_id"] == "urn:uuid:agreement-provider"
+
+
+@st.composite
+def graphs(draw: st.DrawFn) -> tuple[dict[int, list[int]], set[int]]:
+    size = draw(st.integers(1, 7))
+    nodes = range(size)
+    # a node without an entry has no statement; inputs may point anywhere, cycles included
+    edges = draw(st.dictionaries(st.sampled_from(nodes), st.lists(st.sampled_from(nodes), max_size=3)))
+    edges = {node: [i for i in dict.fromkeys(inputs) if i != node] for node, inputs in edges.items()}
+    visible = draw(st.sets(st.sampled_from(nodes)))
+    return edges, visible
+
+
+@settings(max_examples=60, deadline=None)
+@given(graphs())
+def test_any_claim_graph_gives_a_finite_honest_tree(
+    provider: Party, graph: tuple[dict[int, list[int]], set[int]]
+) -> None:
+    edges, visible = graph
+    store = MemoryProvenanceStore()
+    for node, inputs in edges.items():
+        store.add(claimed(provider, h(str(node)), [h(str(i)) for i in inputs]))
+    names = {h(str(n)): n for n in range(8)}
+    tree = provenance_tree(h("0"), store, may_see=lambda r: names[r.sha256] in visible)
+    shown: list[int] = []
+
+    def check(node: Tree, ancestors: tuple[int, ...]) -> None:
+        n = names[node.sha256]
+        expected = "unknown" if n not in edges else "withheld" if n not in visible else None
+        if node.status in ("unknown", "withheld"):
+            assert node.status == expected and not node.children and not node.records
+        elif node.status == "cycle":
+            assert n in ancestors
+        elif node.status == "shown":
+            assert expected is None
+            shown.append(n)
+            assert [names[c.sha256] for c in node.children] == edges[n]
+        else:
+            assert node.status == "repeated" and n in shown
+        for child in node.children:
+            check(child, (*ancestors, n))
+
+    check(tree, ())
+    assert len(shown) == len(set(shown))
