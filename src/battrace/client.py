@@ -12,6 +12,9 @@ from typing import Any
 
 import httpx
 
+from battrace.identity import did_web_document_url
+from battrace.provenance import DIGEST_HEADER, SIGNATURE_HEADER, Provenance, verify_payload
+
 EDC_CONTEXT: dict[str, Any] = {"@vocab": "https://w3id.org/edc/v0.0.1/ns/"}
 CX_POLICY_CONTEXT = "https://w3id.org/catenax/2025/9/policy/context.jsonld"
 ODRL_PROFILE = "https://w3id.org/dspace/2025/1/odrl-profile.jsonld"
@@ -262,6 +265,17 @@ class NodeClient:
     def fetch(self, edr: Edr, path: str = "") -> httpx.Response:
         url = edr.endpoint.rstrip("/") + ("/" + path.lstrip("/") if path else "")
         return self._http.get(url, headers={"Authorization": edr.token})
+
+    def verify_delivery(self, response: httpx.Response, provider_did: str) -> Provenance:
+        """Check a data-plane response before keeping it: bytes match the Content-Digest and the provider's
+        signed delivery statement, verified with the key in the provider's DID document."""
+        document = self._http.get(did_web_document_url(provider_did, allow_http=True)).json()
+        return verify_payload(
+            response.content,
+            digest_header=response.headers.get(DIGEST_HEADER, ""),
+            signature=response.headers.get(SIGNATURE_HEADER, ""),
+            signer_document=document,
+        )
 
     @staticmethod
     def _wait(read: Any, states: set[str], timeout: float) -> dict[str, Any]:

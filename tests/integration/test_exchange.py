@@ -18,6 +18,7 @@ from battrace.client import ManagementError, first_offer
 from battrace.clock import iso, urn_uuid
 from battrace.dsp import messages as dsp
 from battrace.identity import NodeKeys, issue_token
+from battrace.provenance import DigestMismatch, WrongSigner
 
 from .conftest import DEG_USAGE, Network
 
@@ -36,6 +37,24 @@ def test_consumer_pulls_a_published_dataset_over_http(network: Network) -> None:
         response = client.fetch(client.edr(transfer["@id"]))
     assert response.status_code == 200
     assert response.json() == PCF
+
+
+def test_served_data_carries_the_providers_signature_and_tampering_is_detected(network: Network) -> None:
+    asset_id = network.publish(PCF)
+    transfer = network.pull(network.negotiate(asset_id)["contractAgreementId"])
+    with network.consumer.client() as client:
+        response = client.fetch(client.edr(transfer["@id"]))
+        provenance = client.verify_delivery(response, network.provider.did)
+        assert provenance.signer_did == network.provider.did
+        assert provenance.asset_id == asset_id
+        assert provenance.agreement_id == transfer["contractId"]
+        tampered = httpx.Response(
+            200, content=response.content.replace(b"58.4", b"18.4"), headers=response.headers
+        )
+        with pytest.raises(DigestMismatch):
+            client.verify_delivery(tampered, network.provider.did)
+        with pytest.raises(WrongSigner):
+            client.verify_delivery(response, network.consumer.did)  # someone else's key does not vouch for it
 
 
 def test_both_sides_record_the_same_agreement(network: Network) -> None:

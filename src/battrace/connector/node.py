@@ -81,7 +81,7 @@ class Node:
         self.catalog = CatalogService(self.ctx)
         self.negotiations = NegotiationService(self.ctx)
         self.transfers = TransferService(self.ctx)
-        self.dataplane = DataPlane(self.ctx, self.http)
+        self.dataplane = DataPlane(self.ctx, self.http, self.keys)
         self.peers = PeerClient(self.ctx, self.keys, self.http)
         self.dispatcher = Dispatcher(
             self.ctx,

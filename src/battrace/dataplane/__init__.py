@@ -12,7 +12,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -23,7 +23,9 @@ from battrace.connector.processes import push_target
 from battrace.connector.records import Agreement, Asset, OutboxMessage
 from battrace.connector.transfers import token_hash
 from battrace.errors import BattraceError, Forbidden, NotFound, Unauthenticated
+from battrace.identity import NodeKeys
 from battrace.policy import Policy, evaluate, parse_policy
+from battrace.provenance import DIGEST_HEADER, SIGNATURE_HEADER, sign_payload
 
 STORED = "Stored"
 INLINE = "Inline"
@@ -52,11 +54,15 @@ class DataResponse:
     content_type: str
     content: bytes
     agreement_id: str
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 class DataPlane:
-    def __init__(self, ctx: ConnectorContext, http: httpx.Client, *, cache_size: int = 4096) -> None:
+    def __init__(
+        self, ctx: ConnectorContext, http: httpx.Client, keys: NodeKeys, *, cache_size: int = 4096
+    ) -> None:
         self._ctx = ctx
+        self._keys = keys
         self._http = http
         self._policies: OrderedDict[str, Policy] = OrderedDict()
         self._cache_size = cache_size
@@ -96,12 +102,34 @@ class DataPlane:
         except BattraceError as refusal:
             self._record("dataplane.refused", {**access, "status": refusal.status, "reason": refusal.detail})
             raise
+        response = self._signed(response, edr.asset_id)
         digest = hashlib.sha256(response.content).hexdigest()
         self._record(
             "dataplane.access",
             {**access, "status": response.status, "bytes": len(response.content), "sha256": digest},
         )
         return response
+
+    def _signed(self, response: DataResponse, asset_id: str) -> DataResponse:
+        """Every successful payload leaves with its Content-Digest (RFC 9530) and our signed statement,
+        so any downstream holder can prove who provided these bytes under which agreement (issue 4 §6)."""
+        if response.status >= 300:
+            return response
+        signed = sign_payload(
+            response.content,
+            keys=self._keys,
+            signer_did=self._ctx.me.did,
+            agreement_id=response.agreement_id,
+            asset_id=asset_id,
+            content_type=response.content_type,
+            now=self._ctx.clock(),
+        )
+        headers = {
+            **response.headers,
+            DIGEST_HEADER: signed.digest_header,
+            SIGNATURE_HEADER: signed.signature,
+        }
+        return replace(response, headers=headers)
 
     def _record(self, kind: str, event: Mapping[str, Any]) -> None:
         # Only accesses with a known token are recorded: a flood of garbage tokens must not grow the log.
@@ -178,7 +206,21 @@ class DataPlane:
         else:
             payload, content_type = content.data, content.content_type
         endpoint, token = push_target(transfer.data_address or {})
-        headers = {"Content-Type": content_type, "Edc-Contract-Agreement-Id": agreement.id}
+        signed = sign_payload(
+            payload,
+            keys=self._keys,
+            signer_did=self._ctx.me.did,
+            agreement_id=agreement.id,
+            asset_id=agreement.asset_id,
+            content_type=content_type,
+            now=self._ctx.clock(),
+        )
+        headers = {
+            "Content-Type": content_type,
+            "Edc-Contract-Agreement-Id": agreement.id,
+            DIGEST_HEADER: signed.digest_header,
+            SIGNATURE_HEADER: signed.signature,
+        }
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:

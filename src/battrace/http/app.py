@@ -57,7 +57,12 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
             content_type=request.headers.get("content-type"),
         )
         result = await blocking(node.dataplane.serve, data_request)
-        return Response(result.content, status_code=result.status, media_type=result.content_type)
+        return Response(
+            result.content,
+            status_code=result.status,
+            media_type=result.content_type,
+            headers=dict(result.headers),
+        )
 
     for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
         for path in ("/api/public", "/api/public/{subpath:path}"):
