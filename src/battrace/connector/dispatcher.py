@@ -96,7 +96,19 @@ def _detail(status: int, body: Mapping[str, Any] | None) -> str:
     return f"HTTP {status}: {detail}" if detail else f"HTTP {status}"
 
 
-PushSender = Callable[[OutboxMessage], Outcome]
+Sender = Callable[[OutboxMessage], Outcome]
+
+
+class Unattended:
+    """A process kind whose deliveries change no process state (e.g. log receipts): failures are logged."""
+
+    def delivered(self, tx: Tx, message: OutboxMessage, response: Mapping[str, Any] | None) -> None:
+        return None
+
+    def undeliverable(self, tx: Tx, message: OutboxMessage, detail: str) -> None:
+        log.warning(
+            "%s %s to %s not delivered: %s", message.message_type, message.process_id, message.url, detail
+        )
 
 
 class Dispatcher:
@@ -105,14 +117,15 @@ class Dispatcher:
         ctx: ConnectorContext,
         peers: PeerClient,
         handlers: Mapping[str, ProcessHandler],
-        push: PushSender,
+        senders: Mapping[str, Sender],
         *,
         workers: int = 8,
     ) -> None:
         self._ctx = ctx
         self._peers = peers
         self._handlers = handlers
-        self._push = push
+        # Outbox message types that are not a DSP POST (push deliveries, log receipts) have their own sender.
+        self._senders = senders
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="battrace-send")
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
@@ -199,8 +212,9 @@ class Dispatcher:
                 self._settled.wait(remaining)
 
     def _send(self, message: OutboxMessage) -> Outcome:
-        if message.message_type == "DataPush":
-            return self._push(message)
+        sender = self._senders.get(message.message_type)
+        if sender is not None:
+            return sender(message)
         return self._peers.post_json(message.url, message.body, message.audience_did)
 
     def _settle(self, message: OutboxMessage, outcome: Outcome) -> None:

@@ -542,7 +542,13 @@ class NegotiationService:
             "peer": n.counterparty_did,
             "agreement": dict(agreement),
         }
-        self._ctx.log.append(tx, "contract.agreement", event)
+        index = self._ctx.log.append(tx, "contract.agreement", event)
+        if index >= 0:  # hand the counterparty a receipt of this entry (battrace.ledger.exchange)
+            body = {"agreement": str(agreement["@id"]), "leafIndex": index}
+            process = f"{agreement['@id']}:{n.role}"
+            tx.enqueue(
+                outbox("receipt", process, "LogReceipt", "", body, n.counterparty_did, self._ctx.clock())
+            )
 
     def _terminate(self, tx: Tx, n: Negotiation, code: str, reason: str) -> Negotiation:
         body = dsp.negotiation_termination(n.provider_pid or "", n.consumer_pid, code=code, reason=[reason])

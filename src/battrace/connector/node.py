@@ -15,8 +15,9 @@ from battrace.clock import Clock, system_clock
 from battrace.connector.catalog import CatalogService
 from battrace.connector.config import NodeSettings
 from battrace.connector.context import ConnectorContext, Me
-from battrace.connector.dispatcher import Dispatcher, PeerClient
+from battrace.connector.dispatcher import Dispatcher, Outcome, PeerClient, Unattended
 from battrace.connector.negotiations import NegotiationService
+from battrace.connector.records import OutboxMessage
 from battrace.connector.transfers import TransferService
 from battrace.connector.urls import check_peer_url
 from battrace.dataplane import DataPlane
@@ -30,8 +31,9 @@ from battrace.identity import (
     did_web,
     httpx_fetcher,
 )
+from battrace.ledger.exchange import PeerLog, ReceiptExchange, peer_log
 from battrace.ledger.log import TransparencyLog
-from battrace.ledger.note import NoteSigner
+from battrace.ledger.note import CosignatureSigner, NoteSigner
 from battrace.store import DbReplayGuard, Store
 
 log = logging.getLogger("battrace.node")
@@ -83,11 +85,15 @@ class Node:
         self.transfers = TransferService(self.ctx)
         self.dataplane = DataPlane(self.ctx, self.http, self.keys)
         self.peers = PeerClient(self.ctx, self.keys, self.http)
+        self.cosigner = CosignatureSigner(log_origin(settings.base_url), self.keys.private_key)
+        self.receipts = ReceiptExchange(
+            self.log, self.cosigner, me=self.did, now=lambda: int(clock().timestamp())
+        )
         self.dispatcher = Dispatcher(
             self.ctx,
             self.peers,
-            {"negotiation": self.negotiations, "transfer": self.transfers},
-            push=self.dataplane.push,
+            {"negotiation": self.negotiations, "transfer": self.transfers, "receipt": Unattended()},
+            {"DataPush": self.dataplane.push, "LogReceipt": self._send_receipt},
         )
         self.ctx.wake_dispatcher = self.dispatcher.wake
         self.ctx.await_settled = self.dispatcher.wait_settled
@@ -103,6 +109,18 @@ class Node:
 
         return guarded
 
+    def peer_log(self, did: str) -> PeerLog:
+        return peer_log(self.resolver.resolve(did))
+
+    def _send_receipt(self, message: OutboxMessage) -> Outcome:
+        """Hand the counterparty the receipt of our agreement entry; keep its cosignature of our log."""
+        peer = self.peer_log(message.audience_did)
+        body = self.receipts.outgoing(int(message.body["leafIndex"]), str(message.body["agreement"]))
+        outcome = self.peers.post_json(peer.endpoint + "/receipts", body, message.audience_did)
+        if outcome.status == 200 and outcome.body is not None:
+            self.receipts.settle(body, outcome.body, peer)
+        return outcome
+
     def did_document(self) -> dict[str, Any]:
         document = did_document(
             self.did, self.keys, dsp_version_url=self.settings.base_url + "/.well-known/dspace-version"
@@ -114,6 +132,7 @@ class Node:
                 "type": "TransparencyLog",
                 "serviceEndpoint": self.settings.base_url + "/log",
                 "vkey": self.log.vkey,
+                "cosignatureVkey": self.cosigner.vkey,
             }
         )
         return document

@@ -15,6 +15,7 @@ from battrace.dataplane import DataRequest
 from battrace.dsp.messages import version_response
 from battrace.http.common import blocking, install_error_handlers, read_body
 from battrace.http.dsp import dsp_router
+from battrace.http.log_exchange import receipts_router
 from battrace.http.management import management_router
 
 
@@ -76,5 +77,6 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
             )
 
     app.include_router(dsp_router(node))
+    app.include_router(receipts_router(node))
     app.include_router(management_router(node))
     return app
