@@ -88,14 +88,21 @@ def verify_log(
         stored = db.list_checkpoints(tx)
         signed, bad = _signed_checkpoints(stored, checkpoints, verifiers)
         findings.extend(bad)
-        findings.extend(_against_head(tree.size, head))
-        covered = 0
-        for cp in sorted(signed.values(), key=lambda c: c.size):
-            problems = _against_checkpoint(cp, tree, db.StoredSubtrees(tx))
-            findings.extend(problems)
-            if not problems and not any(f.index is not None and f.index < cp.size for f in findings):
-                covered = cp.size
-    return VerifyReport(tree.size, head, len(signed), covered, tuple(_dedupe(findings)))
+        present = tree.size
+        findings.extend(_against_head(present, head))
+        while tree.size < max(signed, default=0):  # holes where a truncated tail was, so descent still works
+            tree.append_leaf_hash(_HOLE)
+        # Largest first: a bigger tree shows more of a swap or shift, so its explanation is the one kept.
+        results = {
+            cp.size: _against_checkpoint(cp, present, tree, db.StoredSubtrees(tx))
+            for cp in sorted(signed.values(), key=lambda c: -c.size)
+        }
+    for problems in results.values():
+        findings.extend(problems)
+    earliest = min((f.index for f in findings if f.index is not None), default=present)
+    covered = max((size for size, p in results.items() if not p and size <= earliest), default=0)
+    ordered = sorted(_dedupe(findings), key=lambda f: (f.index is not None, f.index or 0))  # stable
+    return VerifyReport(present, head, len(signed), covered, tuple(ordered))
 
 
 # -- entries ------------------------------------------------------------------------------------------------
@@ -174,14 +181,19 @@ def _signed_checkpoints(
     return signed, findings
 
 
-def _against_checkpoint(cp: Checkpoint, tree: MemoryTree, stored: SubtreeReader) -> list[Finding]:
-    if cp.size > tree.size:
-        detail = f"a signed checkpoint covers {cp.size} entries but only {tree.size} exist (truncated log)"
-        return [Finding("shrunk", tree.size, cp.size, detail)]
-    if root_at(cp.size, tree) == cp.root:
-        return []
-    located = _locate(cp.size, cp.root, stored, tree)
-    return _classify(located, tree, cp.size)
+def _against_checkpoint(
+    cp: Checkpoint, present: int, tree: MemoryTree, stored: SubtreeReader
+) -> list[Finding]:
+    findings = []
+    if cp.size > present:
+        detail = f"a signed checkpoint covers {cp.size} entries but only {present} exist (truncated log)"
+        findings.append(Finding("shrunk", present, cp.size, detail))
+    if root_at(cp.size, tree) != cp.root:
+        located = _locate(cp.size, cp.root, stored, tree)
+        # A range reaching into a deleted tail cannot be narrowed (its subtrees went too): "shrunk" says so.
+        located = [(a, b, h) for a, b, h in located if b == a + 1 or b <= present]
+        findings.extend(_classify(located, tree, cp.size))
+    return findings
 
 
 def _locate(
@@ -232,7 +244,7 @@ def _classify(located: list[tuple[int, int, bytes]], tree: MemoryTree, size: int
             )
             findings.append(Finding("diverged", a, b, detail))
             continue
-        if shift and _leaf(tree, a) == authentic.get(a - shift):
+        if shift and _agrees(_leaf(tree, a), authentic.get(a - shift)):
             continue  # explained by the deletion or insertion already reported
         finding, shift = _classify_one(a, tree, authentic, size)
         findings.append(finding)
