@@ -85,5 +85,99 @@ def demo(
     raise typer.Exit(run_demo(console, base_port=base_port, work_dir=work_dir, keep_running=keep_running))
 
 
+log_app = typer.Typer(help="The node's transparency log.", no_args_is_help=True)
+app.add_typer(log_app, name="log")
+metering_app = typer.Typer(help="Usage counts for platform fees.", no_args_is_help=True)
+app.add_typer(metering_app, name="metering")
+
+
+@log_app.command("verify")
+def log_verify(
+    data_dir: Annotated[Path | None, typer.Option(help="The node's data directory (SQLite).")] = None,
+    database_url: Annotated[str | None, typer.Option(help="Or the node's PostgreSQL URL.")] = None,
+    vkey: Annotated[
+        list[str] | None, typer.Option(help="Verifier key of the log (from the node's DID document).")
+    ] = None,
+    checkpoint: Annotated[
+        list[Path] | None, typer.Option(help="Signed checkpoints kept elsewhere (witness, receipts).")
+    ] = None,
+) -> None:
+    """Recompute the log from the database and check it against the signed checkpoints."""
+    from battrace.ledger.verify import main as verify_main
+
+    target = database_url or (str(data_dir) if data_dir else None)
+    if target is None:
+        console.print("[red]error:[/red] give --data-dir or --database-url")
+        raise typer.Exit(2)
+    keys = list(vkey or [])
+    if not keys and data_dir is not None:
+        keys = _local_vkeys(data_dir)
+        console.print("[yellow]no --vkey given: trusting the key found in the data directory itself[/yellow]")
+    raise typer.Exit(verify_main(target, keys, list(checkpoint or [])))
+
+
+def _local_vkeys(data_dir: Path) -> list[str]:
+    """The node's own log key: its Ed25519 key and the origin written in its stored checkpoints."""
+    from sqlalchemy import text
+
+    from battrace.identity import NodeKeys
+    from battrace.ledger.note import NoteSigner
+    from battrace.store import Store
+
+    key_file = data_dir / "keys" / "node-ed25519.pem"
+    if not key_file.exists():
+        return []
+    store = Store.for_data_dir(data_dir)
+    try:
+        with store.read() as tx:
+            notes = tx.session.execute(text("SELECT note FROM log_checkpoints LIMIT 1")).scalars().all()
+    finally:
+        store.dispose()
+    if not notes:
+        return []
+    origin = str(notes[0]).split("\n", 1)[0]
+    return [NoteSigner(origin, NodeKeys.load_or_create(key_file).private_key).vkey]
+
+
+@metering_app.command("report")
+def metering_report(
+    period: Annotated[str, typer.Argument(help="Calendar month, YYYY-MM.")],
+    data_dir: Annotated[Path, typer.Option(help="The node's data directory.")] = Path("./battrace-data"),
+    database_url: Annotated[str | None, typer.Option(help="Or the node's PostgreSQL URL.")] = None,
+    did: Annotated[str | None, typer.Option(help="The node's DID (as in its DID document).")] = None,
+    sign: Annotated[bool, typer.Option(help="Print the signed report (JWS) for the operator.")] = False,
+) -> None:
+    """Per counterparty: agreements, transfers, data accesses and bytes served in a month, from the log."""
+    from rich.table import Table
+
+    from battrace.identity import NodeKeys
+    from battrace.ledger.metering import COUNTERS, all_entries, compute, sign_report
+    from battrace.store import Store
+    from battrace.store import ledger as db
+
+    store = Store(database_url) if database_url else Store.for_data_dir(data_dir)
+    try:
+        with store.read() as tx:
+            size = db.read_head(tx)
+
+        def page(start: int, end: int) -> list[db.LogEntry]:
+            with store.read() as tx:
+                return db.entries(tx, start, end)
+
+        report = compute(did or "unknown", period, all_entries(page, size))
+    finally:
+        store.dispose()
+    if sign:
+        console.print(sign_report(report, NodeKeys.load_or_create(data_dir / "keys" / "node-ed25519.pem")))
+        return
+    table = Table(title=f"Metering {period} (log size {report.log_size})")
+    table.add_column("counterparty")
+    for name in COUNTERS:
+        table.add_column(name, justify="right")
+    for peer, usage in sorted(report.peers.items()):
+        table.add_row(peer, *(str(v) for v in usage.as_dict().values()))
+    console.print(table)
+
+
 if __name__ == "__main__":
     app()

@@ -35,3 +35,37 @@ def test_serve_help_lists_every_option_of_the_issue() -> None:
         "--dev",
     ):
         assert option in help_text
+
+
+def test_log_verify_names_an_edited_entry(tmp_path: Path) -> None:
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from battrace.identity import NodeKeys
+    from battrace.ledger.log import TransparencyLog
+    from battrace.ledger.note import NoteSigner
+    from battrace.store import Store
+
+    data_dir = tmp_path / "node"
+    keys = NodeKeys.load_or_create(data_dir / "keys" / "node-ed25519.pem")
+    store = Store.for_data_dir(data_dir)
+    store.migrate()
+    signer = NoteSigner("node.example/log", keys.private_key)
+    log = TransparencyLog(store, signer, origin="node.example/log", clock=lambda: datetime.now(UTC))
+    log.append_many([("contract.agreement", {"peer": f"did:web:p{i}.example", "n": i}) for i in range(10)])
+    log.checkpoint()
+    store.dispose()
+    assert run("log", "verify", "--data-dir", str(data_dir), "--vkey", signer.vkey).returncode == 0
+
+    db = sqlite3.connect(data_dir / "battrace.db")
+    triggers = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
+    for name in triggers:  # an attacker with the database file can drop the append-only guards
+        db.execute(f'DROP TRIGGER "{name}"')
+    db.execute(
+        "UPDATE log_entries SET payload = replace(payload, 'p3.example', 'evil.example') WHERE idx = 3"
+    )
+    db.commit()
+    db.close()
+    result = run("log", "verify", "--data-dir", str(data_dir), "--vkey", signer.vkey)
+    assert result.returncode == 1
+    assert "3" in result.stdout and "edited" in result.stdout.lower()
