@@ -31,7 +31,8 @@ _FORBIDDEN_LITERAL = re.compile(r"[\\`*_\[\]<>|~#&{}]")
 
 
 # At the start of a list item a value could open a block of its own: a heading, a nested list.
-_MD_LEADING = re.compile(r"^(?:(#{1,6}|[+-])|(\d{1,9})([.)]))(?=\s|$)")
+# "-" and "+" are escaped whatever follows ("---" is a thematic break), the others only as markers.
+_MD_LEADING = re.compile(r"^(?:(#{1,6}(?=\s|$)|[+-])|(\d{1,9})([.)])(?=\s|$))")
 
 
 def escape_markdown(text: str) -> str:

@@ -148,11 +148,14 @@ def _string(spec: ParameterSpec, value: Any, label: str) -> str:
         raise InvalidInput(f"parameter {label!r} must be one of {allowed}, got {value!r}", parameter=name)
     if spec.pattern is not None and not re.fullmatch(spec.pattern, value):
         raise InvalidInput(f"parameter {label!r} does not match {spec.pattern}", parameter=name)
-    return value
+    # leading blanks would turn a list item into a code block in Markdown; they carry no meaning anyway
+    return value.strip()
 
 
 def _integer(name: str, value: Any) -> int:
-    # bool is an int in Python; a float such as 30.0 is refused too, so that JSON 30.0 is not silently 30
+    # bool is an int in Python and must not pass; 30.0 is the integer 30, as in JSON Schema (2020-12 §6.1.1)
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise _wrong(name, "an integer", value)
     return int(value)

@@ -12,9 +12,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
+from jinja2 import Template
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
@@ -170,7 +172,7 @@ def _body(
     env: ImmutableSandboxedEnvironment, clause: Clause, context: Mapping[str, Any], number: int, html: bool
 ) -> Markup:
     """The clause as numbered sub-clauses (``3.1``, ``3.2``), each a paragraph with an optional list."""
-    text = env.from_string(clause.source).render(**context)
+    text = _compiled(env, clause.source).render(**context)
     parts = []
     for index, (paragraph, items) in enumerate(blocks(text, clause.id), start=1):
         label = f"{number}.{index}"
@@ -183,6 +185,12 @@ def _body(
             parts.append(f"{label} {paragraph}")
             parts.extend(["\n".join(f"- {item}" for item in items)] if items else [])
     return Markup(("\n" if html else "\n\n").join(parts))
+
+
+@lru_cache(maxsize=256)
+def _compiled(env: ImmutableSandboxedEnvironment, source: str) -> Template:
+    # compiling is most of the cost of a render; the sources are a fixed library
+    return env.from_string(source)
 
 
 def blocks(text: str, clause_id: str) -> list[tuple[str, list[str]]]:
