@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -161,21 +162,34 @@ def _exchange(step: _Stepper, cell_maker: NodeProcess, oem: NodeProcess) -> dict
 
     started = step("pull transfer with an endpoint data reference", transfer)
 
-    def fetch() -> dict[str, Any]:
+    def fetch() -> tuple[dict[str, Any], str]:
         response = consumer.fetch(consumer.edr(started["@id"]))
         response.raise_for_status()
+        provenance = consumer.verify_delivery(response, cell_maker.did)
         data: dict[str, Any] = response.json()
-        return data
+        return data, provenance.sha256
 
-    data = step("OEM fetches the data from the cell maker's data plane", fetch)
+    data, digest = step("OEM fetches the data and verifies the cell maker's signature", fetch)
     if data != CELL_FOOTPRINT:
         raise RuntimeError("fetched data differs from what the cell maker published")
+    checkpoints = step(
+        "both nodes sign a checkpoint of their transaction log",
+        lambda: (_checkpoint(cell_maker), _checkpoint(oem)),
+    )
     return {
         "catalog_datasets": len(catalog.get("dataset", [])),
         "agreement": negotiation["contractAgreementId"],
         "transfer": started["@id"],
         "data": data,
+        "sha256": digest,
+        "checkpoints": checkpoints,
     }
+
+
+def _checkpoint(node: NodeProcess) -> str:
+    text = httpx.get(node.base_url + "/log/checkpoint", timeout=10).text
+    lines = text.splitlines()
+    return f"{lines[0]} size {lines[1]} root {lines[2][:16]}…"
 
 
 def _progress(console: Console) -> Progress:
@@ -219,6 +233,9 @@ def _summary(
     for description, seconds in timings.items():
         steps.add_row(description, f"{seconds * 1000:.1f}")
     console.print(steps)
+    for line in result["checkpoints"]:
+        console.print(f"Signed checkpoint: {line}")
+    console.print(f"Payload sha256 {result['sha256']} verified against the cell maker's signature.")
     console.print(
         f"Agreement [bold]{result['agreement']}[/bold], transfer {result['transfer']}: OEM received "
         f"{result['data']['pcfExcludingBiogenic']} {result['data']['unit']} for "

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from battrace import __version__
@@ -13,10 +14,12 @@ from battrace.connector.context import DSP_PATH
 from battrace.connector.node import Node
 from battrace.dataplane import DataRequest
 from battrace.dsp.messages import version_response
+from battrace.errors import Unauthenticated
 from battrace.http.common import blocking, install_error_handlers, read_body
 from battrace.http.dsp import dsp_router
 from battrace.http.log_exchange import receipts_router
 from battrace.http.management import management_router
+from battrace.ledger.http import log_router
 
 
 def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
@@ -78,5 +81,15 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
 
     app.include_router(dsp_router(node))
     app.include_router(receipts_router(node))
+
+    async def entries_need_api_key(request: Request) -> None:
+        # Checkpoints and proofs reveal only hashes and are public; entries say who traded with whom, so
+        # reading them is for the node's operator and auditors (management API key).
+        if request.url.path.endswith("/log/entries"):
+            given = request.headers.get("x-api-key", "")
+            if not secrets.compare_digest(given.encode(), node.api_key.encode()):
+                raise Unauthenticated("log entries need the management X-Api-Key")
+
+    app.include_router(log_router(node.log), dependencies=[Depends(entries_need_api_key)])
     app.include_router(management_router(node))
     return app

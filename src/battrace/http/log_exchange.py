@@ -4,11 +4,13 @@ our cosignature of its checkpoint (battrace.ledger.exchange). Authenticated like
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from battrace.connector.node import Node
+from battrace.errors import NotFound
 from battrace.http.common import blocking, read_json_object
 from battrace.identity import VerifiedCaller
+from battrace.store import ledger as ledger_db
 
 
 def receipts_router(node: Node) -> APIRouter:
@@ -25,5 +27,18 @@ def receipts_router(node: Node) -> APIRouter:
                 return dict(node.receipts.accept(tx, caller.did, body, peer))
 
         return JSONResponse(await blocking(accept))
+
+    @router.get("/checkpoints/{size}", response_class=PlainTextResponse)
+    async def stored_checkpoint(size: int) -> PlainTextResponse:
+        """A checkpoint this log signed earlier, with the cosignatures collected since (peers, witness)."""
+
+        def read() -> str:
+            with node.store.read() as tx:
+                stored = ledger_db.get_checkpoint(tx, size)
+            if stored is None:
+                raise NotFound(f"no checkpoint of size {size}")
+            return stored.note
+
+        return PlainTextResponse(await blocking(read), media_type="text/plain; charset=utf-8")
 
     return router
