@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import JSON, Dialect, bindparam, insert, select, tuple_, update
+from sqlalchemy import JSON, Dialect, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeDecorator
 
@@ -29,6 +29,9 @@ _HEAD_ID = 1
 # Rows per INSERT statement and coordinates per SELECT: below SQLite's 32 766 bound-parameter limit.
 _CHUNK = 2000
 _PLACEHOLDER = bytes(32)
+# Core tables for the bulk paths: the ORM's bulk-insert bookkeeping would cost more than the database work.
+_ENTRIES = cast(Table, LogEntryRow.__table__)
+_SUBTREES = cast(Table, LogSubtreeRow.__table__)
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,7 @@ class _JsonText(TypeDecorator[str]):
 def _entry_insert() -> Any:
     # The payload goes in as the canonical text we hashed, not re-serialised by the JSON type: one
     # serialisation per entry instead of two, and the stored text is byte-identical to the leaf data.
-    return insert(LogEntryRow).values(payload=bindparam("data", type_=_JsonText()))
+    return insert(_ENTRIES).values(payload=bindparam("data", type_=_JsonText()))
 
 
 def insert_entries(tx: Tx, entries: Sequence[NewEntry]) -> None:
@@ -133,19 +136,22 @@ def insert_entries(tx: Tx, entries: Sequence[NewEntry]) -> None:
 def insert_subtrees(tx: Tx, nodes: Sequence[Node]) -> None:
     for start in range(0, len(nodes), _CHUNK):
         rows = [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes[start : start + _CHUNK]]
-        tx.session.execute(insert(LogSubtreeRow), rows)
+        tx.session.execute(insert(_SUBTREES), rows)
 
 
 def subtree_hashes(tx: Tx, keys: Collection[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-    found: dict[tuple[int, int], bytes] = {}
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start : start + _CHUNK]
-        stmt = select(LogSubtreeRow.level, LogSubtreeRow.idx, LogSubtreeRow.hash).where(
-            tuple_(LogSubtreeRow.level, LogSubtreeRow.idx).in_(chunk)
-        )
-        found.update(((lv, i), h) for lv, i, h in tx.session.execute(stmt))
-    return found
+    by_level: dict[int, list[int]] = {}
+    for level, index in keys:
+        by_level.setdefault(level, []).append(index)
+    if not by_level:
+        return {}
+    # One "level = L AND idx IN (...)" term per level: both backends then walk the primary key, where a
+    # row-value IN makes SQLite scan the whole table.
+    c = _SUBTREES.c
+    stmt = select(c.level, c.idx, c.hash).where(
+        or_(*(and_(c.level == lv, c.idx.in_(ix)) for lv, ix in by_level.items()))
+    )
+    return {(lv, i): h for lv, i, h in tx.session.execute(stmt)}
 
 
 class _Recorder:
