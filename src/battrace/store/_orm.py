@@ -205,7 +205,7 @@ class SeenJtiRow(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
-# -- transparency log (battrace.store.ledger) -----------------------------------------------------------------
+# -- transparency log (battrace.store.ledger) ------------------------------------------------------------
 # Plain JSON, not JSONB, for payloads: PostgreSQL's json keeps the text as written (jsonb rejects \u0000), and
 # the leaf hash is recomputed from it by `battrace log verify`.
 PlainJson = JSON()
