@@ -9,10 +9,12 @@ by its size and a new one is made only when the head has moved.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import rfc8785
+from sqlalchemy import event as sa_event
 
 from battrace.clock import Clock, iso
 from battrace.errors import Conflict, InvalidInput, NotFound
@@ -49,6 +51,8 @@ class TransparencyLog:
     def __init__(self, store: Store, signer: NoteSigner, *, origin: str, clock: Clock) -> None:
         self._store = store
         self._signer = signer
+        self._edge: CompactRange | None = None
+        self._edge_lock = threading.Lock()
         self._origin = origin
         self._clock = clock
 
@@ -74,7 +78,7 @@ class TransparencyLog:
 
     def _integrate(self, tx: Tx, items: Iterable[tuple[str, Mapping[str, Any]]]) -> range:
         start = db.lock_head(tx)  # serialises appenders: the edge we extend is the one committed last
-        edge = db.with_subtrees(tx, lambda reader: CompactRange.from_size(start, reader))
+        edge = self._edge_at(tx, start)
         now = self._clock()
         ts = iso(now)
         entries: list[NewEntry] = []
@@ -89,7 +93,24 @@ class TransparencyLog:
         _flush(tx, entries, nodes)
         if edge.size != start:
             db.set_head(tx, edge.size)
+            # The new edge becomes the cached one only if this transaction commits; a rollback leaves the
+            # cache at the committed size, and a size mismatch always reloads from the database.
+            sa_event.listen(tx.session, "after_commit", lambda _session: self._remember(edge), once=True)
         return range(start, edge.size)
+
+    def _edge_at(self, tx: Tx, size: int) -> CompactRange:
+        """The right edge at the committed head: from memory when this process committed it last (the common
+        case: loading it costs a query per append), otherwise from the stored subtrees."""
+        with self._edge_lock:
+            cached = self._edge
+        if cached is not None and cached.size == size:
+            return cached.copy()
+        return db.with_subtrees(tx, lambda reader: CompactRange.from_size(size, reader))
+
+    def _remember(self, edge: CompactRange) -> None:
+        with self._edge_lock:
+            if self._edge is None or edge.size > self._edge.size:
+                self._edge = edge.copy()
 
     # -- checkpoints ----------------------------------------------------------------------------------------
 

@@ -223,6 +223,12 @@ class CompactRange:
     def hashes(self) -> tuple[bytes, ...]:
         return tuple(self._hashes)
 
+    def copy(self) -> CompactRange:
+        clone = CompactRange()
+        clone.size = self.size
+        clone._hashes = list(self._hashes)
+        return clone
+
     def append(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
         """Add one leaf *hash*; return every (level, index, hash) that became complete, (0, i, leaf) first."""
         if not _ok_hash(leaf):
