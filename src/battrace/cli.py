@@ -179,5 +179,28 @@ def metering_report(
     console.print(table)
 
 
+@app.command()
+def provenance(
+    sha256: Annotated[str, typer.Argument(help="SHA-256 (hex) of a value whose origin you want to see.")],
+    store: Annotated[Path, typer.Option(help="Directory of verified provenance statements.")] = Path(
+        "./battrace-provenance"
+    ),
+    only_from: Annotated[
+        list[str] | None,
+        typer.Option(help="Show statements of these signers only (DIDs); others are withheld."),
+    ] = None,
+) -> None:
+    """The tree of signed inputs behind a value, as far as the viewer is entitled to see."""
+    from battrace.provenance import DirectoryProvenanceStore, provenance_tree, render_tree
+
+    allowed = set(only_from or [])
+    tree = provenance_tree(
+        sha256.lower(),
+        DirectoryProvenanceStore(store),
+        may_see=lambda record: not allowed or record.signer_did in allowed,
+    )
+    console.print(render_tree(tree))
+
+
 if __name__ == "__main__":
     app()

@@ -13,7 +13,13 @@ from typing import Any
 import httpx
 
 from battrace.identity import did_web_document_url
-from battrace.provenance import DIGEST_HEADER, SIGNATURE_HEADER, Provenance, verify_payload
+from battrace.provenance import (
+    DIGEST_HEADER,
+    SIGNATURE_HEADER,
+    Provenance,
+    ProvenanceStore,
+    verify_payload,
+)
 
 EDC_CONTEXT: dict[str, Any] = {"@vocab": "https://w3id.org/edc/v0.0.1/ns/"}
 CX_POLICY_CONTEXT = "https://w3id.org/catenax/2025/9/policy/context.jsonld"
@@ -266,16 +272,21 @@ class NodeClient:
         url = edr.endpoint.rstrip("/") + ("/" + path.lstrip("/") if path else "")
         return self._http.get(url, headers={"Authorization": edr.token})
 
-    def verify_delivery(self, response: httpx.Response, provider_did: str) -> Provenance:
+    def verify_delivery(
+        self, response: httpx.Response, provider_did: str, *, keep_in: ProvenanceStore | None = None
+    ) -> Provenance:
         """Check a data-plane response before keeping it: bytes match the Content-Digest and the provider's
         signed delivery statement, verified with the key in the provider's DID document."""
         document = self._http.get(did_web_document_url(provider_did, allow_http=True)).json()
-        return verify_payload(
+        record = verify_payload(
             response.content,
             digest_header=response.headers.get(DIGEST_HEADER, ""),
             signature=response.headers.get(SIGNATURE_HEADER, ""),
             signer_document=document,
         )
+        if keep_in is not None:  # verified first: a store only ever holds statements that checked out
+            keep_in.add(record)
+        return record
 
     @staticmethod
     def _wait(read: Any, states: set[str], timeout: float) -> dict[str, Any]:

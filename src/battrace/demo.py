@@ -21,6 +21,7 @@ from rich.table import Table
 
 from battrace.client import first_offer
 from battrace.devnet import NodeProcess
+from battrace.provenance import DirectoryProvenanceStore
 
 T = TypeVar("T")
 
@@ -165,7 +166,9 @@ def _exchange(step: _Stepper, cell_maker: NodeProcess, oem: NodeProcess) -> dict
     def fetch() -> tuple[dict[str, Any], str]:
         response = consumer.fetch(consumer.edr(started["@id"]))
         response.raise_for_status()
-        provenance = consumer.verify_delivery(response, cell_maker.did)
+        provenance = consumer.verify_delivery(
+            response, cell_maker.did, keep_in=DirectoryProvenanceStore(oem.data_dir / "provenance")
+        )
         data: dict[str, Any] = response.json()
         return data, provenance.sha256
 

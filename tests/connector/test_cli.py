@@ -69,3 +69,39 @@ def test_log_verify_names_an_edited_entry(tmp_path: Path) -> None:
     result = run("log", "verify", "--data-dir", str(data_dir), "--vkey", signer.vkey)
     assert result.returncode == 1
     assert "3" in result.stdout and "edited" in result.stdout.lower()
+
+
+def test_provenance_shows_the_signed_inputs_behind_a_value_and_withholds_the_rest(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from battrace.identity import NodeKeys
+    from battrace.provenance import DirectoryProvenanceStore, derive
+
+    store = DirectoryProvenanceStore(tmp_path / "prov")
+    now = datetime(2026, 11, 21, tzinfo=UTC)
+    cathode = derive(
+        b"12.5",
+        [],
+        keys=NodeKeys.generate(),
+        signer_did="did:web:cathode.example",
+        method="measured",
+        now=now,
+    )
+    cell = derive(
+        b"58.4",
+        [cathode],
+        keys=NodeKeys.generate(),
+        signer_did="did:web:cell.example",
+        method="own emissions + supplier totals",
+        now=now,
+    )
+    store.add(cathode)
+    store.add(cell)
+    shown = run("provenance", cell.sha256, "--store", str(tmp_path / "prov"))
+    assert shown.returncode == 0
+    assert "did:web:cell.example" in shown.stdout and "did:web:cathode.example" in shown.stdout
+    limited = run(
+        "provenance", cell.sha256, "--store", str(tmp_path / "prov"), "--only-from", "did:web:cell.example"
+    )
+    assert "did:web:cathode.example" not in limited.stdout
+    assert "withheld" in limited.stdout
