@@ -17,9 +17,9 @@ from .factories import asset
 TABLES = {
     "agreements", "asset_contents", "assets", "contract_definitions", "edr_tokens", "inbox",
     "negotiations", "outbox", "policy_definitions", "seen_jtis", "transfers",
-    "log_entries", "log_subtrees", "log_checkpoints", "log_head",
+    "log_entries", "log_subtrees", "log_checkpoints", "log_head", "contracts",
 }  # fmt: skip
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 
 
 def test_migrate_twice_is_a_no_op_that_keeps_data(store: Store) -> None:
@@ -28,7 +28,8 @@ def test_migrate_twice_is_a_no_op_that_keeps_data(store: Store) -> None:
     store.migrate()
     engine = store._engine  # the test inspects the schema itself, below the record API
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [HEAD_REVISION]
+        versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        assert versions == [HEAD_REVISION]
         assert set(inspect(conn).get_table_names()) == TABLES | {"alembic_version"}
     with store.read() as tx:
         assert tx.get_asset("urn:uuid:asset-1") == asset()

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from battrace.clock import Clock, IdFactory, system_clock, urn_uuid
+from battrace.connector.records import Negotiation
 from battrace.identity import ClaimsSource, VerifiedCaller
-from battrace.policy import EvaluationContext, LeftOperandRegistry, default_registry
+from battrace.policy import EvaluationContext, LeftOperandRegistry, Policy, default_registry
 from battrace.store import Store, Tx
 
 DSP_PATH = "/api/dsp/2025-1"
@@ -24,6 +25,7 @@ class Me:
 
     did: str
     base_url: str  # e.g. http://127.0.0.1:8101
+    name: str = "node"  # how this company is named in contracts rendered from templates
 
     @property
     def dsp_base(self) -> str:
@@ -52,6 +54,26 @@ class NoEventLog:
         return -1
 
 
+class ContractHooks(Protocol):
+    """Contracts rendered from templates at agreement time (battrace.connector.contracts)."""
+
+    def bind(self, tx: Tx, negotiation: Negotiation, policy: Policy, agreement_id: str) -> Policy:
+        """Provider: the agreement policy, with the contract's hash bound in when the offer has a template."""
+        ...
+
+    def agreed(self, tx: Tx, negotiation: Negotiation, agreement_id: str, contract_hash: str) -> None:
+        """Consumer: an agreement binding a contract was accepted; fetch, check and countersign it."""
+        ...
+
+
+class NoContracts:
+    def bind(self, tx: Tx, negotiation: Negotiation, policy: Policy, agreement_id: str) -> Policy:
+        return policy
+
+    def agreed(self, tx: Tx, negotiation: Negotiation, agreement_id: str, contract_hash: str) -> None:
+        return None
+
+
 @dataclass
 class ConnectorContext:
     me: Me
@@ -65,6 +87,7 @@ class ConnectorContext:
     new_id: IdFactory = urn_uuid
     operands: LeftOperandRegistry = field(default_factory=default_registry)
     log: EventLog = field(default_factory=NoEventLog)
+    contracts: ContractHooks = field(default_factory=NoContracts)
     wake_dispatcher: Callable[[], None] = lambda: None
     # (process kind, process id) -> returns once none of its outgoing messages is on the wire (bounded wait)
     await_settled: Callable[[str, str], None] = lambda kind, process_id: None

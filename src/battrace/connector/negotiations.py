@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from battrace.clock import iso
 from battrace.connector.context import ConnectorContext
+from battrace.connector.contracts import split_contract_hash
 from battrace.connector.offers import OfferBook, same_terms
 from battrace.connector.processes import (
     Received,
@@ -57,6 +59,7 @@ from battrace.policy import Policy, parse_policy, policy_to_dsp
 from battrace.store import Tx
 
 KIND = "negotiation"
+RECEIPT_DELAY = timedelta(seconds=1)
 Ack = tuple[int, dict[str, Any]]
 
 
@@ -260,11 +263,13 @@ class NegotiationService:
                 n = replace(n, provider_pid=msg.provider_pid)
             self._check_pids(n, msg.consumer_pid, msg.provider_pid)
             n = tx.update_negotiation(self._inbound(tx, n, NegotiationEvent.AGREE, Role.PROVIDER))
-            problem = self._agreement_problem(n, msg.agreement, msg.context)
+            problem, contract_hash = self._agreement_problem(n, msg.agreement, msg.context)
             if problem is not None:
                 return self._terminate(tx, n, "AGREEMENT_MISMATCH", problem)
             self._store_agreement(tx, n, _with_context(msg.agreement, policy_context(msg.context)))
             n = tx.update_negotiation(replace(n, agreement_id=str(msg.agreement["@id"])))
+            if contract_hash is not None:
+                self._ctx.contracts.agreed(tx, n, str(msg.agreement["@id"]), contract_hash)
             body = dsp.agreement_verification(n.provider_pid or "", n.consumer_pid)
             return self._send(tx, n, NegotiationEvent.VERIFY, "agreement/verification", body)
 
@@ -272,16 +277,24 @@ class NegotiationService:
 
     def _agreement_problem(
         self, n: Negotiation, agreement: Mapping[str, Any], context: Sequence[Any]
-    ) -> str | None:
+    ) -> tuple[str | None, str | None]:
+        """(what is wrong with the agreement, the contract hash it binds)."""
         if agreement.get("assignee") != self._ctx.me.did:
-            return f"agreement assignee {agreement.get('assignee')!r} is not this participant"
+            return f"agreement assignee {agreement.get('assignee')!r} is not this participant", None
         if agreement.get("assigner") != n.counterparty_did:
-            return f"agreement assigner {agreement.get('assigner')!r} is not the counterparty"
+            return f"agreement assigner {agreement.get('assigner')!r} is not the counterparty", None
         if n.asset_id is not None and agreement.get("target") != n.asset_id:
-            return f"agreement target {agreement.get('target')!r} differs from the requested dataset"
-        if not same_terms(parse_policy(agreement, policy_context(context)), self._offer_policy(n)):
-            return "agreement terms differ from the last offer"
-        return None
+            return f"agreement target {agreement.get('target')!r} differs from the requested dataset", None
+        agreed = parse_policy(agreement, policy_context(context))
+        try:
+            # The provider may add exactly one thing to the offered terms: the hash of the contract it
+            # rendered for this agreement (battrace.connector.contracts); we check the text before we sign.
+            terms, contract_hash = split_contract_hash(agreed)
+        except InvalidInput as error:
+            return error.detail, None
+        if not same_terms(terms, self._offer_policy(n)):
+            return "agreement terms differ from the last offer", None
+        return None, contract_hash
 
     # ------------------------------------------------------------------ management (this node decides)
 
@@ -508,10 +521,12 @@ class NegotiationService:
         return n
 
     def _agree(self, tx: Tx, n: Negotiation, policy: Policy) -> Negotiation:
-        body, contexts = policy_to_dsp(policy)
+        agreement_id = self._ctx.new_id()
+        # A contract definition with a template: its rendered contract's hash becomes part of the terms.
+        body, contexts = policy_to_dsp(self._ctx.contracts.bind(tx, n, policy, agreement_id))
         agreement = {
             **{k: v for k, v in body.items() if k not in ("@id", "@type", "target", "assigner", "assignee")},
-            "@id": self._ctx.new_id(),
+            "@id": agreement_id,
             "@type": "Agreement",
             "target": n.asset_id,
             "assigner": self._ctx.me.did,
@@ -546,8 +561,13 @@ class NegotiationService:
         if index >= 0:  # hand the counterparty a receipt of this entry (battrace.ledger.exchange)
             body = {"agreement": str(agreement["@id"]), "leafIndex": index}
             process = f"{agreement['@id']}:{n.role}"
+            # Receipts are evidence, not protocol: they leave a moment later, off the critical path.
+            later = self._ctx.clock() + RECEIPT_DELAY
             tx.enqueue(
-                outbox("receipt", process, "LogReceipt", "", body, n.counterparty_did, self._ctx.clock())
+                replace(
+                    outbox("receipt", process, "LogReceipt", "", body, n.counterparty_did, self._ctx.clock()),
+                    next_attempt_at=later,
+                )
             )
 
     def _terminate(self, tx: Tx, n: Negotiation, code: str, reason: str) -> Negotiation:

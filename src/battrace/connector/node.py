@@ -15,6 +15,9 @@ from battrace.clock import Clock, system_clock
 from battrace.connector.catalog import CatalogService
 from battrace.connector.config import NodeSettings
 from battrace.connector.context import ConnectorContext, Me
+from battrace.connector.contracts import KIND as CONTRACT_KIND
+from battrace.connector.contracts import SERVICE_TYPE as CONTRACT_SERVICE
+from battrace.connector.contracts import SIGN_MESSAGE, ContractDeliveries, ContractService
 from battrace.connector.dispatcher import Dispatcher, Outcome, PeerClient, Unattended
 from battrace.connector.negotiations import NegotiationService
 from battrace.connector.records import OutboxMessage
@@ -63,7 +66,7 @@ class Node:
             clock=clock,
         )
         self.ctx = ConnectorContext(
-            me=Me(did=self.did, base_url=settings.base_url),
+            me=Me(did=self.did, base_url=settings.base_url, name=settings.name),
             store=self.store,
             claims=StaticClaims(settings.peers),
             dev=settings.dev,
@@ -85,6 +88,8 @@ class Node:
         self.transfers = TransferService(self.ctx)
         self.dataplane = DataPlane(self.ctx, self.http, self.keys)
         self.peers = PeerClient(self.ctx, self.keys, self.http)
+        self.contracts = ContractService(self.ctx, self.keys, self.peers, self.resolver)
+        self.ctx.contracts = self.contracts
         self.cosigner = CosignatureSigner(log_origin(settings.base_url), self.keys.private_key)
         self.receipts = ReceiptExchange(
             self.log, self.cosigner, me=self.did, now=lambda: int(clock().timestamp())
@@ -92,8 +97,17 @@ class Node:
         self.dispatcher = Dispatcher(
             self.ctx,
             self.peers,
-            {"negotiation": self.negotiations, "transfer": self.transfers, "receipt": Unattended()},
-            {"DataPush": self.dataplane.push, "LogReceipt": self._send_receipt},
+            {
+                "negotiation": self.negotiations,
+                "transfer": self.transfers,
+                "receipt": Unattended(),
+                CONTRACT_KIND: ContractDeliveries(self.ctx),
+            },
+            {
+                "DataPush": self.dataplane.push,
+                "LogReceipt": self._send_receipt,
+                SIGN_MESSAGE: self.contracts.countersign,
+            },
         )
         self.ctx.wake_dispatcher = self.dispatcher.wake
         self.ctx.await_settled = self.dispatcher.wait_settled
@@ -133,6 +147,14 @@ class Node:
                 "serviceEndpoint": self.settings.base_url + "/log",
                 "vkey": self.log.vkey,
                 "cosignatureVkey": self.cosigner.vkey,
+            }
+        )
+        # Where the two parties of an agreement read its contract and the consumer hands in its signature.
+        document["service"].append(
+            {
+                "id": self.did + "#contracts",
+                "type": CONTRACT_SERVICE,
+                "serviceEndpoint": self.settings.base_url + "/contracts",
             }
         )
         return document

@@ -46,6 +46,9 @@ class ContractDefinition:
     contract_policy_id: str
     assets_selector: tuple[Mapping[str, Any], ...]
     created_at: datetime
+    # A contract template (battrace.contracts) rendered into a signed contract at every agreement.
+    contract_template: str | None = None
+    contract_parameters: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,21 @@ class Agreement:
     consumer_did: str
     body: Mapping[str, Any]
     signed_at: datetime
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The rendered contract of an agreement and the parties' signatures (compact JWS over its hash)."""
+
+    agreement_id: str
+    template_id: str
+    version: str
+    markdown: str  # the text of record: its SHA-256 is in the agreement policy
+    html: str
+    sha256: str  # lower-case hex
+    provider_signature: str | None
+    consumer_signature: str | None
+    created_at: datetime
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from battrace.dataplane import DataRequest
 from battrace.dsp.messages import version_response
 from battrace.errors import Unauthenticated
 from battrace.http.common import blocking, install_error_handlers, read_body
+from battrace.http.contracts import contracts_router
 from battrace.http.dsp import dsp_router
 from battrace.http.log_exchange import receipts_router
 from battrace.http.management import management_router
@@ -81,6 +82,7 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
 
     app.include_router(dsp_router(node))
     app.include_router(receipts_router(node))
+    app.include_router(contracts_router(node))
 
     async def entries_need_api_key(request: Request) -> None:
         # Checkpoints and proofs reveal only hashes and are public; entries say who traded with whom, so

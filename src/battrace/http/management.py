@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from battrace import management as shapes
+from battrace.connector.contracts import contract_view
 from battrace.connector.node import Node
 from battrace.connector.records import (
     Agreement,
@@ -201,6 +202,8 @@ def _definition_routes(router: APIRouter, node: Node, limit: int) -> None:
                 for c in parsed.assets_selector
             ),
             _now(node),
+            contract_template=parsed.contract_template,
+            contract_parameters=parsed.contract_parameters,
         )
         await blocking(_save_contract_definition, node, record)
         return JSONResponse(shapes.render_id_response(record.id, record.created_at))
@@ -235,7 +238,13 @@ def _render_definition(d: ContractDefinition) -> JSON:
         shapes.Criterion(c["operandLeft"], c["operator"], c.get("operandRight")) for c in d.assets_selector
     ]
     return shapes.render_contract_definition(
-        d.id, d.access_policy_id, d.contract_policy_id, selector, d.created_at
+        d.id,
+        d.access_policy_id,
+        d.contract_policy_id,
+        selector,
+        d.created_at,
+        d.contract_template,
+        d.contract_parameters,
     )
 
 
@@ -321,6 +330,12 @@ def _negotiation_routes(router: APIRouter, node: Node, limit: int) -> None:
     @router.get("/contractagreements/{agreement_id}")
     async def get_agreement(agreement_id: str) -> JSONResponse:
         return JSONResponse(_render_agreement(await blocking(_get, node, "agreement", agreement_id)))
+
+    @router.get("/contracts/{agreement_id}")
+    async def get_contract(agreement_id: str) -> JSONResponse:
+        """battrace extension: the contract rendered for an agreement, with both parties' signatures."""
+        contract, agreement = await blocking(node.contracts.for_party, agreement_id, None)
+        return JSONResponse(contract_view(contract, agreement))
 
     @router.post("/contractagreements/request")
     async def query_agreements(request: Request) -> JSONResponse:

@@ -13,6 +13,7 @@ from battrace.errors import InvalidInput
 from battrace.jsonld import ODRL_NS
 from battrace.management import _ld
 from battrace.management._ld import Node, edc
+from battrace.management.contract_templates import contract_template_of
 from battrace.management.policies import parse_offer, parse_policy
 from battrace.management.query import criteria_from_nodes, query_spec_from_node
 from battrace.management.shapes import (
@@ -70,9 +71,15 @@ def parse_policy_definition(body: Any) -> PolicyDefinitionInput:
 
 
 def parse_contract_definition(body: Any) -> ContractDefinitionInput:
-    """``POST``/``PUT /v3/contractdefinitions``; no ``assetsSelector`` selects every asset."""
+    """``POST``/``PUT /v3/contractdefinitions``; no ``assetsSelector`` selects every asset.
+
+    battrace extension: ``contractTemplate`` (a template id of battrace.contracts) and ``contractParameters``
+    (its parameters), checked here by a trial rendering so a bad parameter is refused at creation, not at
+    the first agreement.
+    """
     node = _ld.expand_body(body, "contractDefinition")
     _ld.check_type(node, {edc("ContractDefinition")}, "contractDefinition")
+    template, parameters = contract_template_of(node)
     return ContractDefinitionInput(
         id=node.get("@id"),
         access_policy_id=_ld.required_string(node, edc("accessPolicyId"), "accessPolicyId"),
@@ -80,6 +87,8 @@ def parse_contract_definition(body: Any) -> ContractDefinitionInput:
         assets_selector=criteria_from_nodes(
             _ld.children(node, edc("assetsSelector"), "assetsSelector"), "assetsSelector"
         ),
+        contract_template=template,
+        contract_parameters=parameters,
     )
 
 

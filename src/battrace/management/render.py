@@ -105,13 +105,20 @@ def render_contract_definition(
     contract_policy_id: str,
     assets_selector: Sequence[Criterion],
     created_at: datetime,
+    contract_template: str | None = None,
+    contract_parameters: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return _document("ContractDefinition", id, {
+    body: dict[str, Any] = {
         "accessPolicyId": access_policy_id,
         "contractPolicyId": contract_policy_id,
         "assetsSelector": [render_criterion(criterion) for criterion in assets_selector],
         "createdAt": epoch_millis(created_at),
-    })
+    }
+    if contract_template is not None:  # battrace extension (battrace.management.contract_templates)
+        body["contractTemplate"] = contract_template
+        # the shape the POST takes, so a definition read back can be posted again
+        body["contractParameters"] = dict(contract_parameters or {})
+    return _document("ContractDefinition", id, body)
 
 
 def render_id_response(id: str, created_at: datetime) -> dict[str, Any]:

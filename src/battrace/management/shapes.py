@@ -66,6 +66,9 @@ class ContractDefinitionInput:
     access_policy_id: str
     contract_policy_id: str
     assets_selector: tuple[Criterion, ...] = ()
+    # battrace extension: a contract template (battrace.contracts) and its parameters, already validated.
+    contract_template: str | None = None
+    contract_parameters: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

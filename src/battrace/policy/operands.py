@@ -6,6 +6,7 @@ which is how tractusx-edc #1261 evaluated a FrameworkAgreement policy as "allowe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,9 @@ BATTRACE_POLICY_CONTEXT = "https://w3id.org/battrace/policy/v1/context.jsonld"
 ODRL_DATE_TIME = ODRL_NS + "dateTime"
 ODRL_PURPOSE = ODRL_NS + "purpose"
 PARTICIPANT_DID = BATTRACE_POLICY_NS + "participantDid"
+# The SHA-256 of the contract text rendered for the agreement (battrace.contracts.CONTRACT_HASH_OPERAND).
+CONTRACT_HASH = BATTRACE_POLICY_NS + "contractHash"
+_CONTRACT_HASH_VALUE = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 LeftOperandResolver = Callable[["EvaluationContext"], Any]
 # A custom judgement of the actual value (dates with "until" semantics, "Name:version" operands).
@@ -115,5 +119,22 @@ def default_registry() -> LeftOperandRegistry:
     registry.register(ODRL_DATE_TIME, lambda context: context.now)
     register_claim(registry, ODRL_PURPOSE, "purposes")
     registry.register(PARTICIPANT_DID, lambda context: context.participant_did)
+    registry.register(CONTRACT_HASH, _no_actual_value, contractual=True, validator=_contract_hash_problem)
     cx.register_catenax(registry)
     return registry
+
+
+def _no_actual_value(context: EvaluationContext) -> Any:
+    # The hash binds the contract text into the agreement; there is nothing of the caller's to compare it
+    # with at evaluation time. The parties check the binding themselves (the consumer verifies the text
+    # against the hash before it signs), so here it is a contractual term accepted by agreeing.
+    raise MissingValue("the contract hash is a term accepted by agreeing; the parties verify the text")
+
+
+def _contract_hash_problem(constraint: AtomicConstraint) -> str | None:
+    value = constraint.right_operand
+    if constraint.operator != "eq":
+        return f"contractHash takes the operator eq, not {constraint.operator}"
+    if not isinstance(value, str) or not _CONTRACT_HASH_VALUE.match(value):
+        return f"contractHash must be sha256:<64 lower-case hex digits>, got {value!r}"
+    return None

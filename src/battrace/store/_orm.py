@@ -102,6 +102,8 @@ class ContractDefinitionRow(Base):
     # A JSON array of criteria; the record holds it as a tuple.
     assets_selector: Mapped[list[Any]] = mapped_column(JsonType)
     created_at: Mapped[datetime] = mapped_column(index=True)
+    contract_template: Mapped[str | None]
+    contract_parameters: Mapped[dict[str, Any] | None]
 
 
 class NegotiationRow(Base):
@@ -137,6 +139,19 @@ class AgreementRow(Base):
     consumer_did: Mapped[str]
     body: Mapped[dict[str, Any]]
     signed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ContractRow(Base):
+    __tablename__ = "contracts"
+    agreement_id: Mapped[str] = mapped_column(primary_key=True)
+    template_id: Mapped[str]
+    version: Mapped[str]
+    markdown: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str]
+    provider_signature: Mapped[str | None] = mapped_column(Text)
+    consumer_signature: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
 
 
 class TransferRow(Base):

@@ -20,6 +20,7 @@ from battrace.connector.records import (
     Agreement,
     Asset,
     AssetContent,
+    Contract,
     ContractDefinition,
     EdrToken,
     InboxRecord,
@@ -34,6 +35,7 @@ from battrace.store._orm import (
     AssetContentRow,
     AssetRow,
     ContractDefinitionRow,
+    ContractRow,
     EdrTokenRow,
     InboxRow,
     NegotiationRow,
@@ -292,6 +294,29 @@ class Tx:
     def list_agreements(self, offset: int = 0, limit: int = 50) -> list[Agreement]:
         stmt = select(AgreementRow).order_by(AgreementRow.signed_at, AgreementRow.id)
         return [_record(Agreement, r) for r in self._page(stmt, offset, limit)]
+
+    # -- contracts rendered from templates (battrace.contracts) ---------------------------------------------
+
+    def insert_contract(self, c: Contract) -> None:
+        self._insert(ContractRow, c, f"contract of agreement {c.agreement_id!r}")
+
+    def get_contract(self, agreement_id: str) -> Contract | None:
+        row = self._one(select(ContractRow).where(ContractRow.agreement_id == agreement_id))
+        return None if row is None else _record(Contract, row)
+
+    def add_contract_signature(self, agreement_id: str, role: str, jws: str) -> bool:
+        """Record a party's signature once: False when that party's signature is already there (or no such
+        contract), so a retried or concurrent second signature never replaces the first."""
+        columns = {"PROVIDER": ContractRow.provider_signature, "CONSUMER": ContractRow.consumer_signature}
+        column = columns.get(role)
+        if column is None:
+            raise InvalidInput(f"role must be PROVIDER or CONSUMER, got {role!r}")
+        stmt = (
+            update(ContractRow)
+            .where(ContractRow.agreement_id == agreement_id, column.is_(None))
+            .values({column.key: jws})
+        )
+        return self._rows(stmt) == 1
 
     def insert_edr(self, t: EdrToken) -> None:
         self._insert(EdrTokenRow, t, "EDR token with this hash")
