@@ -1,6 +1,15 @@
 """Trust: trust lists, mutual recognition between data spaces, DCP presentation, connect-permission modes,
 verifiable credentials and status lists."""
 
+from battrace.trust.modes import (
+    connect_policy,
+    min_security_profile,
+    only_participants,
+    only_with_attributes,
+    policy_document,
+    policy_from_config,
+    register_mode_operands,
+)
 from battrace.trust.recognition import (
     Recognition,
     RecognitionStatement,
@@ -27,6 +36,13 @@ __all__ = [
     "TrustDecision",
     "TrustList",
     "Withdrawal",
+    "connect_policy",
+    "min_security_profile",
+    "only_participants",
+    "only_with_attributes",
+    "policy_document",
+    "policy_from_config",
+    "register_mode_operands",
     "sign_recognition",
     "sign_trust_list",
     "sign_withdrawal",
