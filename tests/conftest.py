@@ -71,7 +71,7 @@ def _empty_postgres_store(url: str) -> Store:
             text(
                 "TRUNCATE assets, asset_contents, policy_definitions, contract_definitions, negotiations,"
                 " agreements, transfers, edr_tokens, outbox, inbox, seen_jtis,"
-                " log_entries, log_subtrees, log_checkpoints, log_head RESTART IDENTITY"
+                " log_entries, log_subtrees, log_checkpoints, log_head, contracts RESTART IDENTITY"
             )
         )
     engine.dispose()
