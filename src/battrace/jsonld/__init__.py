@@ -55,6 +55,12 @@ _LOCAL_FILES: dict[str, str] = {
     EDC_MANAGEMENT_CONTEXT: "battrace-edc-management.jsonld",
     # battrace's own policy operands (battrace.policy.operands.BATTRACE_POLICY_CONTEXT).
     "https://w3id.org/battrace/policy/v1/context.jsonld": "battrace-policy.jsonld",
+    # W3C VC data model contexts and the credential vocabularies battrace.trust reads and signs.
+    "https://www.w3.org/2018/credentials/v1": "w3c-credentials-v1.jsonld",
+    "https://www.w3.org/ns/credentials/v2": "w3c-credentials-v2.jsonld",
+    "https://www.w3.org/ns/credentials/examples/v2": "w3c-credentials-examples-v2.jsonld",
+    "https://w3id.org/catenax/credentials/v1.0.0": "catenax-credentials-v1.0.0.jsonld",
+    "https://w3id.org/battrace/credentials/v1": "battrace-credentials-v1.jsonld",
 }
 
 
