@@ -1,7 +1,7 @@
-"""Trust: verifiable credentials, company identifiers, status lists and their verification.
+"""Trust: trust lists, mutual recognition between data spaces, DCP presentation, connect-permission modes,
+verifiable credentials, company identifiers and status lists.
 
-Pure modules (no HTTP, no database): fetching DID documents and status lists is done by callables the caller
-hands in.
+The credential modules are pure (no HTTP, no database): DID documents and status lists come from callables.
 """
 
 from battrace.trust.credentials import (
@@ -22,6 +22,24 @@ from battrace.trust.identifiers import (
     corporate_number_check_digit,
     gln_check_digit,
     parse_identifier,
+)
+from battrace.trust.modes import (
+    connect_policy,
+    min_security_profile,
+    only_participants,
+    only_with_attributes,
+    policy_document,
+    policy_from_config,
+    register_mode_operands,
+)
+from battrace.trust.recognition import (
+    Recognition,
+    RecognitionStatement,
+    Withdrawal,
+    sign_recognition,
+    sign_withdrawal,
+    verify_recognition,
+    verify_withdrawal,
 )
 from battrace.trust.status import (
     BitstringStatusListCredential,
@@ -46,6 +64,14 @@ from battrace.trust.subjects import (
     RoleCredential,
     SecurityProfile,
 )
+from battrace.trust.trustlist import (
+    CertificationBody,
+    SignatureInvalid,
+    TrustDecision,
+    TrustList,
+    sign_trust_list,
+    verify_trust_list,
+)
 from battrace.trust.verify import (
     CredentialForbidden,
     CredentialUnauthenticated,
@@ -61,6 +87,7 @@ __all__ = [
     "BitstringStatusListCredential",
     "Bpn",
     "BpnCredential",
+    "CertificationBody",
     "CertificationLevel",
     "CompanyIdentifier",
     "ConnectorCertificationCredential",
@@ -77,23 +104,42 @@ __all__ = [
     "IssuerKey",
     "MembershipCredential",
     "PublishedStatusList",
+    "Recognition",
+    "RecognitionStatement",
     "Role",
     "RoleCredential",
     "SecurityProfile",
+    "SignatureInvalid",
     "StatusCache",
     "StatusEntry",
     "StatusList",
+    "TrustDecision",
+    "TrustList",
     "VerifiedCredential",
+    "Withdrawal",
+    "connect_policy",
     "corporate_number_check_digit",
     "decode_credential_jwt",
     "gln_check_digit",
     "is_revoked",
     "issue_credential",
     "issue_status_list_credential",
+    "min_security_profile",
+    "only_participants",
+    "only_with_attributes",
     "parse_credential_json",
     "parse_identifier",
+    "policy_document",
+    "policy_from_config",
+    "register_mode_operands",
     "set_status",
+    "sign_recognition",
+    "sign_trust_list",
+    "sign_withdrawal",
     "status_fetcher",
     "verify_credential",
+    "verify_recognition",
     "verify_status_list_credential",
+    "verify_trust_list",
+    "verify_withdrawal",
 ]
