@@ -203,3 +203,10 @@ def test_invalid_mode_settings_are_refused(build: Any, match: str) -> None:
 )
 def test_security_profile_spellings(spelling: Any, name: str | None) -> None:
     assert security_profile(spelling) == name
+
+
+def test_policy_documents_use_the_battrace_policy_context_terms() -> None:
+    document = policy_document(connect_policy(attributes={"roles": "CellMaker"}, min_profile="TRUST"))
+    assert document["@context"][0] == "https://w3id.org/battrace/policy/v1/context.jsonld"
+    operands = [c["leftOperand"] for c in document["permission"][0]["constraint"]]
+    assert operands == ["roles", "securityProfile"]
