@@ -97,14 +97,17 @@ def test_gln_detects_every_single_digit_error(base: str, position: int, delta: i
     assert not _accepts(Gln, "".join(digits))  # weights 1 and 3 are coprime to 10
 
 
-@pytest.mark.parametrize(("bpn", "kind"), [("BPNL00000003AYRE", "legal_entity"), ("BPNS0000000000ZZ", "site"),
-                                           ("BPNA000000000001", "address")])
+@pytest.mark.parametrize(
+    ("bpn", "kind"),
+    [("BPNL00000003AYRE", "legal_entity"), ("BPNS0000000000ZZ", "site"), ("BPNA000000000001", "address")],
+)
 def test_bpn_of_each_kind_is_valid(bpn: str, kind: str) -> None:
     assert Bpn(bpn).kind == kind
 
 
-@pytest.mark.parametrize("bad", ["BPNL000000001", "BPNX00000003AYRE", "bpnl00000003ayre", "BPNL00000003AYRE1",
-                                 "BPNL00000003AY-E"])
+@pytest.mark.parametrize(
+    "bad", ["BPNL000000001", "BPNX00000003AYRE", "bpnl00000003ayre", "BPNL00000003AYRE1", "BPNL00000003AY-E"]
+)
 def test_malformed_bpn_is_refused(bad: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         Bpn(bad)

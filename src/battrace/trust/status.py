@@ -224,8 +224,9 @@ class StatusCache:
         now = self._clock()
         with self._lock:
             cached = self._items.get(url)
-        # a clock that went backwards also forces a refetch: the age is unknown then
-        if cached is not None and timedelta(0) <= now - cached.fetched_at <= self._max_age:
+        # a copy is used while strictly younger than max_age (max_age=0 disables caching); a clock that went
+        # backwards also forces a refetch: the age is unknown then
+        if cached is not None and timedelta(0) <= now - cached.fetched_at < self._max_age:
             return cached.value
         fresh = self._fetch(url)
         if fresh.url != url:

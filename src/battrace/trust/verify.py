@@ -245,7 +245,7 @@ def _ref(did: str, value: Any) -> str:
     if ref.startswith("#"):
         return did + ref
     # a bare fragment ("key-1", Catena-X vectors use "ec-secp256r1") is relative to the issuer DID
-    return ref if ":" in ref else f"{did}#{ref}"
+    return ref if ":" in ref or "#" in ref else f"{did}#{ref}"
 
 
 def _public_key(method: Mapping[str, Any], issuer: str, alg: str) -> OKPKey | ECKey:
