@@ -14,6 +14,7 @@ from battrace.connector.records import Negotiation
 from battrace.identity import ClaimsSource, VerifiedCaller
 from battrace.policy import EvaluationContext, LeftOperandRegistry, Policy, default_registry
 from battrace.store import Store, Tx
+from battrace.trust.modes import register_mode_operands
 
 DSP_PATH = "/api/dsp/2025-1"
 CALLBACK_SEGMENT = "/callback"
@@ -40,6 +41,13 @@ class Me:
     @property
     def public_data_url(self) -> str:
         return self.base_url + "/api/public"
+
+
+def node_operands() -> LeftOperandRegistry:
+    """The policy vocabulary of a node: ODRL, Catena-X, battrace, and the connect-permission modes (trust)."""
+    registry = default_registry()
+    register_mode_operands(registry)
+    return registry
 
 
 class EventLog(Protocol):
@@ -85,7 +93,7 @@ class ConnectorContext:
     auto_approve: bool = True
     clock: Clock = system_clock
     new_id: IdFactory = urn_uuid
-    operands: LeftOperandRegistry = field(default_factory=default_registry)
+    operands: LeftOperandRegistry = field(default_factory=node_operands)
     log: EventLog = field(default_factory=NoEventLog)
     contracts: ContractHooks = field(default_factory=NoContracts)
     wake_dispatcher: Callable[[], None] = lambda: None

@@ -104,7 +104,9 @@ class NegotiationService:
             str(msg.callback_address), dev=self._ctx.dev, allowed_hosts=self._ctx.allowed_peer_hosts
         )
         evaluation = self._ctx.evaluation(caller, "negotiation")
-        offered, proposed, decision = OfferBook(tx).resolve(msg.offer, msg.context, evaluation)
+        offered, proposed, decision = OfferBook(tx, self._ctx.operands).resolve(
+            msg.offer, msg.context, evaluation
+        )
         now = self._ctx.clock()
         negotiation = Negotiation(
             id=self._ctx.new_id(),

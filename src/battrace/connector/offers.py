@@ -17,7 +17,15 @@ from battrace.connector.processes import policy_context
 from battrace.connector.records import Asset, ContractDefinition
 from battrace.errors import InvalidInput, NotFound
 from battrace.management import Criterion, matches
-from battrace.policy import Decision, EvaluationContext, Policy, equivalent, evaluate, parse_policy
+from battrace.policy import (
+    Decision,
+    EvaluationContext,
+    LeftOperandRegistry,
+    Policy,
+    equivalent,
+    evaluate,
+    parse_policy,
+)
 from battrace.store import Tx
 
 EDC_ID = "https://w3id.org/edc/v0.0.1/ns/id"
@@ -66,8 +74,9 @@ def _criterion(raw: Mapping[str, Any]) -> Criterion:
 class OfferBook:
     """Reads contract definitions and policies from one transaction; parses each policy once per book."""
 
-    def __init__(self, tx: Tx) -> None:
+    def __init__(self, tx: Tx, operands: LeftOperandRegistry) -> None:
         self._tx = tx
+        self._operands = operands
         self._policies: dict[str, Policy] = {}
 
     def policy(self, policy_id: str) -> Policy:
@@ -79,7 +88,7 @@ class OfferBook:
         return self._policies[policy_id]
 
     def access_decision(self, definition: ContractDefinition, evaluation: EvaluationContext) -> Decision:
-        return evaluate(self.policy(definition.access_policy_id), evaluation)
+        return evaluate(self.policy(definition.access_policy_id), evaluation, registry=self._operands)
 
     def visible(
         self, evaluation: EvaluationContext, *, asset_id: str | None = None
@@ -122,7 +131,7 @@ class OfferBook:
             raise NotFound(f"unknown offer {offer_id!r}")
         proposed = parse_policy(offer, policy_context(context))
         contract = self.policy(definition.contract_policy_id)
-        decision = evaluate(contract, evaluation)
+        decision = evaluate(contract, evaluation, registry=self._operands)
         return OfferedContract(offer_id, asset, definition, contract), proposed, decision
 
 
