@@ -1,0 +1,133 @@
+"""The operator node's HTTP surface. It only translates: every route reads or changes the space through
+``SpaceOperator`` (which re-reads the files each time, so ``battrace space`` commands run beside the server
+take effect at the next request). Errors are RFC 9457 problem documents, never a bare 500 for bad input.
+
+Public: the two DID documents (did:web §3.2 paths), the signed trust list, the directory, the revocation
+status list credential, the recognitions, /health. Management (``X-Api-Key``): certify, revoke, recognise,
+withdraw.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from battrace.errors import InvalidInput, Unauthenticated
+from battrace.http.common import (
+    blocking,
+    install_error_handlers,
+    parse_json_object,
+    read_body,
+    read_json_object,
+)
+from battrace.operator.records import CertifyRequest, RecognizeRequest
+from battrace.operator.service import SpaceOperator
+
+MAX_BODY = 256 * 1024  # a foreign trust list JWS may come inline
+DID_JSON = "application/did+json"
+JWT = "application/jwt"
+
+
+def create_app(operator: SpaceOperator) -> FastAPI:
+    app = FastAPI(title=f"battrace operator {operator.config.name}", docs_url=None, redoc_url=None)
+    install_error_handlers(app)
+    app.include_router(_public_routes(operator))
+    app.include_router(_management_routes(operator), dependencies=[Depends(_api_key_check(operator))])
+    return app
+
+
+def _public_routes(operator: SpaceOperator) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/health")
+    async def health() -> dict[str, Any]:
+        config = await blocking(lambda: operator.config)
+        return {"status": "ok", "space": config.name, "operator": config.operator_did}
+
+    @router.get("/.well-known/did.json")
+    async def operator_did() -> Response:
+        return JSONResponse(await blocking(operator.operator_document), media_type=DID_JSON)
+
+    # did:web §3.2: did:web:host%3Aport:certification resolves to https://host:port/certification/did.json
+    @router.get("/certification/did.json")
+    async def certification_did() -> Response:
+        return JSONResponse(await blocking(operator.certification_document), media_type=DID_JSON)
+
+    @router.get("/space/trust-list")
+    async def trust_list() -> Response:
+        return Response(await blocking(operator.trust_list), media_type=JWT)
+
+    @router.get("/space/directory")
+    async def directory() -> list[dict[str, Any]]:
+        return await blocking(operator.directory)
+
+    @router.get("/space/status/revocation")
+    async def revocation_list() -> Response:
+        # no-store: a cached copy would hide a revocation; verifiers cache on their own terms (StatusCache)
+        token = await blocking(operator.status_list_credential)
+        return Response(token, media_type=JWT, headers={"Cache-Control": "no-store"})
+
+    @router.get("/space/recognitions")
+    async def recognitions() -> list[dict[str, Any]]:
+        return await blocking(operator.recognitions)
+
+    return router
+
+
+def _management_routes(operator: SpaceOperator) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/space/certify")
+    async def certify(request: Request) -> dict[str, Any]:
+        parsed = CertifyRequest.parse(await read_json_object(request, MAX_BODY))
+        issued = await blocking(operator.certify, parsed)
+        return {
+            "credentials": [i.token for i in issued],
+            "issued": [
+                {
+                    "id": i.record.id,
+                    "type": i.record.credential_type,
+                    "statusListIndex": i.record.status_list_index,
+                    "validUntil": i.record.valid_until.isoformat(),
+                }
+                for i in issued
+            ],
+        }
+
+    @router.post("/space/revoke")
+    async def revoke(request: Request) -> dict[str, Any]:
+        body = await read_json_object(request, MAX_BODY)
+        jti = body.get("credentialId")
+        if not isinstance(jti, str) or not jti:
+            raise InvalidInput("credentialId (the credential's jti) is required")
+        record = await blocking(operator.revoke, jti)
+        return {"credentialId": record.id, "revoked": True, "statusListIndex": record.status_list_index}
+
+    @router.post("/space/recognitions", status_code=201)
+    async def recognize(request: Request) -> dict[str, Any]:
+        parsed = RecognizeRequest.parse(await read_json_object(request, MAX_BODY))
+        return (await blocking(operator.recognize, parsed)).public()
+
+    @router.post("/space/recognitions/{recognition_id:path}/withdraw")
+    async def withdraw(recognition_id: str, request: Request) -> dict[str, Any]:
+        raw = await read_body(request, MAX_BODY)
+        body = parse_json_object(raw) if raw.strip() else {}  # the body (a reason) is optional
+        reason = body.get("reason", "")
+        if not isinstance(reason, str):
+            raise InvalidInput("reason must be a string")
+        return (await blocking(operator.withdraw, recognition_id, reason)).public()
+
+    return router
+
+
+def _api_key_check(operator: SpaceOperator) -> Any:
+    async def check(request: Request) -> None:
+        given = request.headers.get("x-api-key", "")
+        expected = await blocking(operator.files.api_key)
+        if not secrets.compare_digest(given.encode(), expected.encode()):
+            raise Unauthenticated("the management routes need the space's X-Api-Key")
+
+    return check
