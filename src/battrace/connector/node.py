@@ -34,6 +34,7 @@ from battrace.identity import (
     did_web,
     httpx_fetcher,
 )
+from battrace.ledger.batch import BatchedAppender
 from battrace.ledger.exchange import PeerLog, ReceiptExchange, peer_log
 from battrace.ledger.log import TransparencyLog
 from battrace.ledger.note import CosignatureSigner, NoteSigner
@@ -87,6 +88,8 @@ class Node:
         self.negotiations = NegotiationService(self.ctx)
         self.transfers = TransferService(self.ctx)
         self.dataplane = DataPlane(self.ctx, self.http, self.keys)
+        self.reads_log = BatchedAppender(self.log)
+        self.dataplane.reads_log = self.reads_log.submit
         self.peers = PeerClient(self.ctx, self.keys, self.http)
         self.contracts = ContractService(self.ctx, self.keys, self.peers, self.resolver)
         self.ctx.contracts = self.contracts
@@ -160,11 +163,13 @@ class Node:
         return document
 
     def start(self) -> None:
+        self.reads_log.start()
         self.dispatcher.start()
         log.info("node %s up as %s at %s", self.settings.name, self.did, self.settings.base_url)
 
     def stop(self) -> None:
         self.dispatcher.stop()
+        self.reads_log.stop()
         self.http.close()
         self.store.dispose()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -63,6 +63,7 @@ class DataPlane:
     ) -> None:
         self._ctx = ctx
         self._keys = keys
+        self.reads_log: Callable[[str, Mapping[str, Any]], None] | None = None
         self._http = http
         self._policies: OrderedDict[str, Policy] = OrderedDict()
         self._cache_size = cache_size
@@ -133,6 +134,10 @@ class DataPlane:
 
     def _record(self, kind: str, event: Mapping[str, Any]) -> None:
         # Only accesses with a known token are recorded: a flood of garbage tokens must not grow the log.
+        # Reads change no state, so their records go through the batched appender (battrace.ledger.batch).
+        if self.reads_log is not None:
+            self.reads_log(kind, event)
+            return
         with self._ctx.store.transaction() as tx:
             self._ctx.log.append(tx, kind, event)
 
