@@ -11,15 +11,18 @@ import pytest
 
 from battrace.errors import Forbidden
 from battrace.identity import VerifiedCaller
+from battrace.policy import EvaluationContext, default_registry, evaluate
 from battrace.trust.claims import DEFAULT_SCOPES, CredentialClaims
 from battrace.trust.dcp import issue_presentation, presentation_response
+from battrace.trust.modes import connect_policy, register_mode_operands
+from battrace.trust.recognition import Recognition, RecognitionStatement
 from battrace.trust.subjects import (
     CertificationLevel,
     ConnectorCertificationCredential,
     FrameworkCredential,
     SecurityProfile,
 )
-from battrace.trust.trustlist import TrustList
+from battrace.trust.trustlist import CertificationBody, TrustList
 
 from .test_claims_world import (
     BPN,
@@ -28,6 +31,8 @@ from .test_claims_world import (
     GLN,
     HOLDER,
     MEMBERSHIP,
+    NOW,
+    OPERATOR,
     OTHER,
     ROGUE,
     ROLES,
@@ -307,3 +312,41 @@ def test_returned_claims_are_a_copy(world: World) -> None:
     again = source.claims_for(world.caller())
     assert again["roles"] == ["CellMaker"]
     assert "membership" not in again
+
+
+def test_verified_claims_open_the_connect_policy_and_their_absence_closes_it(world: World) -> None:
+    registry = default_registry().copy()
+    register_mode_operands(registry)
+    policy = connect_policy(attributes={"roles": "CellMaker", "dataSpace": "ouranos"}, min_profile="TRUST")
+
+    def allowed(claims: Mapping[str, Any]) -> bool:
+        context = EvaluationContext(scope="catalog", participant_did=HOLDER, claims=claims, now=world.clock())
+        return evaluate(policy, context, registry=registry).allowed
+
+    world.wallet.add(world.credential(MEMBERSHIP))
+    world.wallet.add(world.credential(CERTIFICATION))
+    world.wallet.add(world.credential(ROLES))
+    assert allowed(world.claims_source().claims_for(world.caller()))
+    assert not allowed(world.claims_source().claims_for(world.caller(with_access_token=False)))
+    assert not allowed(world.claims_source(trust_lists=lambda: []).claims_for(world.caller()))
+
+
+def test_a_member_of_a_recognised_space_is_accepted_with_its_own_data_space(world: World) -> None:
+    cx_operator = "did:web:cx-operator.example"
+    foreign = TrustList(
+        space="catena-x", operator_did=cx_operator, issued_at=NOW - timedelta(days=10),
+        bodies=(CertificationBody(did=ROGUE, credential_types=("MembershipCredential",),
+                                  valid_from=NOW - timedelta(days=100)),),
+    )
+    statement = RecognitionStatement(
+        id="urn:recognition:1", recognizer_did=OPERATOR, recognizer_space="ouranos",
+        recognized_space="catena-x", recognized_operator_did=cx_operator,
+        credential_types=("MembershipCredential",), valid_from=NOW - timedelta(days=1),
+        valid_until=NOW + timedelta(days=365), issued_at=NOW - timedelta(days=1),
+    )
+    ouranos = world.trust_list.with_recognitions(Recognition(statement, foreign))
+    world.wallet.add(world.credential(MEMBERSHIP, issuer=ROGUE))
+    claims = world.claims_source(trust_lists=lambda: [ouranos]).claims_for(world.caller())
+    assert claims["membership"] == "active"
+    assert claims["dataSpace"] == "catena-x"
+    assert claims["credentials"][0]["via"] == "recognition:catena-x"

@@ -243,7 +243,11 @@ class CredentialClaims:
         now = self._clock()
         outcome = self._cached(caller.did, now)
         if outcome is None:
-            outcome = self._evaluate(caller, now)
+            try:
+                outcome = self._evaluate(caller, now)
+            except Exception as error:  # never into the DSP handler: an unexpected failure denies
+                log.exception("credential claims of %s failed", caller.did)
+                outcome = _refused(caller.did, Refusal("internal_error", repr(error)))
             self._remember(outcome, now)
         # a copy: the policy engine must not be able to change what the next request sees
         return copy.deepcopy(dict(outcome.claims))
@@ -267,9 +271,6 @@ class CredentialClaims:
             presentations, lists = self._presentations(caller, now)
         except _Refused as refused:
             return _refused(caller.did, refused.refusal)
-        except Exception as error:  # never into the DSP handler: an unexpected failure denies
-            log.exception("credential claims of %s failed", caller.did)
-            return _refused(caller.did, Refusal("internal_error", repr(error)))
         accepted, refusals = self._credentials(caller.did, presentations, lists, now)
         if not accepted and not refusals:
             refusals.append(Refusal("no_credentials", f"{caller.did} presented none of {list(self._scopes)}"))
