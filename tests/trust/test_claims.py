@@ -306,7 +306,7 @@ def test_a_revocation_is_seen_after_the_cache_expires(world: World) -> None:
 def test_returned_claims_are_a_copy(world: World) -> None:
     world.wallet.add(world.credential(ROLES))
     source = world.claims_source()
-    first = source.claims_for(world.caller())
+    first: Any = source.claims_for(world.caller())  # a dict: try to poison the cache through it
     first["roles"].append("Recycler")
     first["membership"] = "active"
     again = source.claims_for(world.caller())

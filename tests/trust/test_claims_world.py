@@ -28,7 +28,13 @@ from battrace.identity import (
     static_fetcher,
 )
 from battrace.trust import IssuerKey
-from battrace.trust.claims import CredentialClaims, PresentationPoster, httpx_poster, outbound_token_claims
+from battrace.trust.claims import (
+    DEFAULT_SCOPES,
+    CredentialClaims,
+    PresentationPoster,
+    httpx_poster,
+    outbound_token_claims,
+)
 from battrace.trust.credentials import issue_credential
 from battrace.trust.http import credential_service_router
 from battrace.trust.identifiers import CorporateNumber, Gln, corporate_number_check_digit, gln_check_digit
@@ -183,8 +189,9 @@ class World:
         now = self.clock()
         extra = None
         if with_access_token:
-            kwargs = {} if scopes is None else {"scopes": scopes}
-            extra = outbound_token_claims(self.holder_keys, HOLDER, VERIFIER, now, self.new_id(), **kwargs)
+            extra = outbound_token_claims(
+                self.holder_keys, HOLDER, VERIFIER, now, self.new_id(), scopes=scopes or DEFAULT_SCOPES
+            )
         jti = self.new_id()
         token = issue_token(self.holder_keys, HOLDER, VERIFIER, now=now, jti=jti, extra_claims=extra)
         return self.dsp_verifier.verify(f"Bearer {token}")
