@@ -350,3 +350,13 @@ def test_a_member_of_a_recognised_space_is_accepted_with_its_own_data_space(worl
     assert claims["membership"] == "active"
     assert claims["dataSpace"] == "catena-x"
     assert claims["credentials"][0]["via"] == "recognition:catena-x"
+
+
+def test_an_unexpected_error_is_an_internal_refusal_not_an_exception(world: World) -> None:
+    def broken_ids() -> str:
+        raise RuntimeError("id factory down")
+
+    world.wallet.add(world.credential(MEMBERSHIP))
+    source = world.claims_source(new_id=broken_ids)
+    assert_no_credential_claims(source.claims_for(world.caller()))
+    assert reasons(source) == ["internal_error"]
