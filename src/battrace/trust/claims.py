@@ -215,7 +215,7 @@ class CredentialClaims:
         new_id: IdFactory,
         scopes: Iterable[str] = DEFAULT_SCOPES,
         replay_guard: ReplayGuard | None = None,
-        url_guard: Callable[[str], None] | None = None,
+        url_guard: Callable[[str], object] | None = None,
         max_cache_age: timedelta | None = None,
         max_entries: int = 10_000,
     ) -> None:
