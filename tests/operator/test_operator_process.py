@@ -3,6 +3,7 @@ revocation by the CLI beside the running server, and a crash (kill -9) that lose
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -88,3 +89,28 @@ def test_a_killed_operator_restarts_with_the_same_identity_and_state(operator: O
         assert client.directory()[0]["did"] == HOLDER
         with pytest.raises(CredentialForbidden):
             verify(http, client, token)
+
+
+def space_cli(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "battrace.cli_space", *args], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_stopped_operator_recognises_and_withdraws_through_the_cli(
+    operator: OperatorProcess, tmp_path: Path
+) -> None:
+    eu = tmp_path / "eu"
+    space_cli("init", "eu-battery", "--dir", str(eu), "--public-url", f"http://127.0.0.1:{free_port()}")
+    trust_list = f"{operator.base_url}/space/trust-list"
+    recognition = space_cli(
+        "recognize", "--dir", str(eu), "--foreign-operator", operator.did,
+        "--foreign-trust-list-url", trust_list, "--type", "Membership", "--valid-days", "30",
+    ).strip()  # fmt: skip
+    space_cli("withdraw", "--dir", str(eu), "--recognition", recognition, "--reason", "test")
+    [record] = json.loads((eu / "recognitions.json").read_text())
+    assert record["id"] == recognition
+    assert record["foreignOperatorDid"] == operator.did
+    assert record["withdrawal"] is not None

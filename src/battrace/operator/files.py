@@ -123,13 +123,15 @@ class SpaceFiles:
         atomic_write(self.root / TRUST_LIST, token.encode("ascii") + b"\n")
 
     def write_directory(self, directory: dict[str, Participant]) -> None:
-        self._write_json(DIRECTORY, {did: p.model_dump(mode="json") for did, p in sorted(directory.items())})
+        self._write_json(
+            DIRECTORY, {did: p.model_dump(mode="json", by_alias=True) for did, p in sorted(directory.items())}
+        )
 
     def write_ledger(self, ledger: CredentialLedger) -> None:
-        self._write_json(CREDENTIALS, ledger.model_dump(mode="json"))
+        self._write_json(CREDENTIALS, ledger.model_dump(mode="json", by_alias=True))
 
     def write_recognitions(self, records: list[RecognitionRecord]) -> None:
-        self._write_json(RECOGNITIONS, [r.model_dump(mode="json") for r in records])
+        self._write_json(RECOGNITIONS, [r.model_dump(mode="json", by_alias=True) for r in records])
 
     def _write_json(self, name: str, value: Any) -> None:
         atomic_write(self.root / name, json.dumps(value, indent=2, ensure_ascii=False).encode("utf-8"))
