@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from battrace.cli_space import app as space_cli
 from battrace.operator import SpaceError
-from battrace.trust import CredentialForbidden, decode_credential_jwt
+from battrace.trust import CredentialForbidden, CredentialUnauthenticated, decode_credential_jwt
 
 __all__ = ["world"]
 
@@ -250,3 +250,19 @@ def test_the_cli_administers_the_files_the_server_serves(world: World, tmp_path:
     assert missing.exit_code == 2
     again = runner.invoke(space_cli, ["init", "x", "--dir", root, "--public-url", "http://127.0.0.1:9"])
     assert again.exit_code == 2 and "refusing to overwrite" in again.output
+
+
+def test_an_unreachable_foreign_operator_withdraws_only_the_trust_that_came_through_it(world: World) -> None:
+    eu, jp = world.space("eu-battery", EU_PORT), world.space("ouranos", JP_PORT)
+    [local] = eu.client.certify({"participant": HOLDER, "name": "EU Cell", "types": ["Membership"]})
+    [foreign] = jp.client.certify({"participant": HOLDER, "name": "JP Cell", "types": ["Membership"]})
+    recognise_jp(eu, jp, ["Membership"])
+    eu.verify(foreign)
+    del world.router.apps[f"127.0.0.1:{JP_PORT}"]  # the JP operator goes offline
+    assert eu.verify(local).trust
+    # the JP operator's DID document cannot be resolved any more: the recognition is left out of the view
+    view = eu.client.trust_view(world.resolver())
+    decision = view.is_trusted(jp.certification_did, "MembershipCredential", world.clock())
+    assert not decision and "recognises no other data space" in decision.reasons[-1]
+    with pytest.raises((CredentialForbidden, CredentialUnauthenticated)):
+        eu.verify(foreign)

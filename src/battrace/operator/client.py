@@ -5,6 +5,7 @@ exactly as a relying party would, and the downloaders the operator itself uses f
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from battrace.operator.service import SpaceOperator, space_dids
 from battrace.trust.recognition import Recognition
 from battrace.trust.trustlist import TrustDecision, TrustList, verify_trust_list
 
+log = logging.getLogger("battrace.operator")
 # an empty 131 072-entry status list is ~100 bytes gzipped and trust lists are small: 4 MiB is generous
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 IsTrusted = Callable[[str, str, datetime], "Decision"]
@@ -88,24 +90,34 @@ def trust_view(
     resolve: Callable[[str], Mapping[str, Any]],
 ) -> TrustList:
     """The space's trust list, verified with its operator's DID document, consulting every recognition the
-    same operator signed. A recognition that does not verify is an error, not silently dropped: the relying
-    party should learn that its operator publishes something broken."""
+    same operator signed. The list itself must verify (else nothing is trusted); a recognition that cannot be
+    verified (forged, or its foreign operator unreachable) is left out and logged, so one foreign space
+    going offline withdraws only the trust that came through it, never the space's own."""
     own = verify_trust_list(trust_list_jws, operator_document)
     attached: list[Recognition] = []
     for record in recognitions:
-        foreign_did = record.get("foreignOperatorDid")
-        if not isinstance(foreign_did, str):
-            raise InvalidInput("a recognition record has no foreignOperatorDid")
-        attached.append(
-            Recognition.verify(
-                _text(record, "statement"),
-                _text(record, "foreignTrustList"),
-                recognizer_document=operator_document,
-                foreign_operator_document=resolve(foreign_did),
-                withdrawal_jws=record.get("withdrawal"),
-            )
-        )
+        try:
+            attached.append(_recognition(record, operator_document, resolve))
+        except BattraceError as error:
+            log.warning("recognition %s left out: %s", record.get("id"), error.detail)
     return own.with_recognitions(*attached)
+
+
+def _recognition(
+    record: Mapping[str, Any],
+    operator_document: Mapping[str, Any],
+    resolve: Callable[[str], Mapping[str, Any]],
+) -> Recognition:
+    withdrawal = record.get("withdrawal")
+    if withdrawal is not None and not isinstance(withdrawal, str):
+        raise InvalidInput("a recognition's withdrawal must be a JWS string or null")
+    return Recognition.verify(
+        _text(record, "statement"),
+        _text(record, "foreignTrustList"),
+        recognizer_document=operator_document,
+        foreign_operator_document=resolve(_text(record, "foreignOperatorDid")),
+        withdrawal_jws=withdrawal,
+    )
 
 
 def _text(record: Mapping[str, Any], name: str) -> str:
