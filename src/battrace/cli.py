@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from battrace.cli_space import app as space_app
 from battrace.connector.config import load_settings
 from battrace.errors import BattraceError
 
@@ -85,6 +86,7 @@ def demo(
     raise typer.Exit(run_demo(console, base_port=base_port, work_dir=work_dir, keep_running=keep_running))
 
 
+app.add_typer(space_app, name="space")
 log_app = typer.Typer(help="The node's transparency log.", no_args_is_help=True)
 app.add_typer(log_app, name="log")
 metering_app = typer.Typer(help="Usage counts for platform fees.", no_args_is_help=True)

@@ -35,6 +35,9 @@ class NodeSettings(BaseModel):
     # The provider agrees, finalizes and starts transfers on its own when the policies allow (EDC's way).
     # False: each of those waits for an operator decision through the management API.
     auto_approve: bool = True
+    # Data spaces this node belongs to (their operators' base URLs): their signed trust lists and recognitions
+    # decide whose credentials count. Empty: claims come from `peers` only.
+    spaces: tuple[str, ...] = ()
     # Optional allow-list of peer hosts; empty = any public host.
     allowed_peer_hosts: tuple[str, ...] = ()
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

@@ -23,6 +23,7 @@ from battrace.connector.context import ConnectorContext
 from battrace.connector.records import OutboxMessage
 from battrace.identity import NodeKeys, issue_token
 from battrace.store import Tx
+from battrace.trust.claims import outbound_token_claims
 
 log = logging.getLogger("battrace.dispatcher")
 
@@ -52,8 +53,11 @@ class PeerClient:
         self._http = client
 
     def authorization(self, audience_did: str) -> str:
+        now = self._ctx.clock()
+        # DCP: the `token` claim lets the callee query our credential service for our credentials.
+        grant = outbound_token_claims(self._keys, self._ctx.me.did, audience_did, now, self._ctx.new_id())
         token = issue_token(
-            self._keys, self._ctx.me.did, audience_did, now=self._ctx.clock(), jti=self._ctx.new_id()
+            self._keys, self._ctx.me.did, audience_did, now=now, jti=self._ctx.new_id(), extra_claims=grant
         )
         return f"Bearer {token}"
 

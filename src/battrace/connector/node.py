@@ -22,9 +22,12 @@ from battrace.connector.dispatcher import Dispatcher, Outcome, PeerClient, Unatt
 from battrace.connector.negotiations import NegotiationService
 from battrace.connector.records import OutboxMessage
 from battrace.connector.transfers import TransferService
+from battrace.connector.trust import credential_layer
 from battrace.connector.urls import check_peer_url
 from battrace.dataplane import DataPlane
 from battrace.identity import (
+    ChainedClaims,
+    ClaimsSource,
     DidResolver,
     DocumentFetcher,
     NodeKeys,
@@ -39,6 +42,7 @@ from battrace.ledger.exchange import PeerLog, ReceiptExchange, peer_log
 from battrace.ledger.log import TransparencyLog
 from battrace.ledger.note import CosignatureSigner, NoteSigner
 from battrace.store import DbReplayGuard, Store
+from battrace.trust.wallet import credential_service_entry
 
 log = logging.getLogger("battrace.node")
 
@@ -66,10 +70,26 @@ class Node:
             replay_guard=DbReplayGuard(self.store, clock=clock),
             clock=clock,
         )
+        self.wallet, self.credential_service, credential_claims, self.spaces = credential_layer(
+            did=self.did,
+            keys=self.keys,
+            data_dir=settings.data_dir,
+            spaces=settings.spaces,
+            http=self.http,
+            resolver=self.resolver,
+            verify_token=self.verifier.verify,
+            replay_guard=DbReplayGuard(self.store, clock=clock),
+            url_guard=self._check_peer_url,
+            clock=clock,
+        )
+        # Configured claims first, verified credentials over them (battrace.connector.trust).
+        claims: ClaimsSource = StaticClaims(settings.peers)
+        if credential_claims is not None:
+            claims = ChainedClaims(claims, credential_claims)
         self.ctx = ConnectorContext(
             me=Me(did=self.did, base_url=settings.base_url, name=settings.name),
             store=self.store,
-            claims=StaticClaims(settings.peers),
+            claims=claims,
             dev=settings.dev,
             allowed_peer_hosts=settings.allowed_peer_hosts,
             edr_token_ttl=settings.edr_token_ttl,
@@ -116,6 +136,9 @@ class Node:
         self.ctx.await_settled = self.dispatcher.wait_settled
         self.ctx.dispatcher_busy = self.dispatcher.busy
 
+    def _check_peer_url(self, url: str) -> str:
+        return check_peer_url(url, dev=self.settings.dev, allowed_hosts=self.settings.allowed_peer_hosts)
+
     def _guarded_fetcher(self) -> DocumentFetcher:
         fetch = httpx_fetcher(self.http)
 
@@ -160,6 +183,7 @@ class Node:
                 "serviceEndpoint": self.settings.base_url + "/contracts",
             }
         )
+        document["service"].append(credential_service_entry(self.did, self.settings.base_url))
         return document
 
     def start(self) -> None:

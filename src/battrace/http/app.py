@@ -21,6 +21,7 @@ from battrace.http.dsp import dsp_router
 from battrace.http.log_exchange import receipts_router
 from battrace.http.management import management_router
 from battrace.ledger.http import log_router
+from battrace.trust.http import credential_service_router, wallet_router
 
 
 def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
@@ -82,6 +83,8 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
 
     app.include_router(dsp_router(node))
     app.include_router(receipts_router(node))
+    app.include_router(credential_service_router(node.credential_service))
+    app.include_router(wallet_router(node.wallet, node.api_key))
     app.include_router(contracts_router(node))
 
     async def entries_need_api_key(request: Request) -> None:

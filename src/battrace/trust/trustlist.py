@@ -54,6 +54,11 @@ class TrustDecision:
     def __bool__(self) -> bool:
         return self.trusted
 
+    @property
+    def allowed(self) -> bool:
+        """The name `verify_credential` (and the policy engine's Decision) reads: the same flag."""
+        return self.trusted
+
 
 @runtime_checkable
 class RecognitionLike(Protocol):
