@@ -38,6 +38,8 @@ class NodeSettings(BaseModel):
     # Data spaces this node belongs to (their operators' base URLs): their signed trust lists and recognitions
     # decide whose credentials count. Empty: claims come from `peers` only.
     spaces: tuple[str, ...] = ()
+    # How long trust lists, recognitions, status lists and verified claims are reused (issue 3: ≤ 60 s).
+    trust_refresh_seconds: float = Field(default=60.0, ge=0, le=3600)
     # Optional allow-list of peer hosts; empty = any public host.
     allowed_peer_hosts: tuple[str, ...] = ()
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

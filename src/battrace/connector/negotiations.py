@@ -55,7 +55,7 @@ from battrace.dsp.states import NegotiationEvent, NegotiationState, Role, is_ter
 from battrace.errors import Conflict, InvalidInput, NotFound
 from battrace.identity import VerifiedCaller
 from battrace.jsonld import DSP_CONTEXT
-from battrace.policy import Policy, parse_policy, policy_to_dsp
+from battrace.policy import EvaluationContext, Policy, parse_policy, policy_to_dsp
 from battrace.store import Tx
 
 KIND = "negotiation"
@@ -76,15 +76,18 @@ class NegotiationService:
         key = message_key(PROVIDER, path, caller.did, raw)
         received = Received(caller.did, path, raw)
         if msg.provider_pid is None:
+            # Claims first, outside the transaction: they may need a round trip to the caller's credential
+            # service (DCP), which must never run while this node holds its database write lock.
+            evaluation = self._ctx.evaluation(caller, "negotiation")
             return answer_first_message(
-                self._ctx, key, 201, lambda tx: self._initial_request(tx, caller, msg), received
+                self._ctx, key, 201, lambda tx: self._initial_request(tx, caller, msg, evaluation), received
             )
         return answer_first_message(
             self._ctx, key, 200, lambda tx: self._counter_request(tx, caller, msg), received
         )
 
     def _initial_request(
-        self, tx: Tx, caller: VerifiedCaller, msg: ContractRequest
+        self, tx: Tx, caller: VerifiedCaller, msg: ContractRequest, evaluation: EvaluationContext
     ) -> dict[str, Any] | InvalidInput:
         existing = tx.find_negotiation(PROVIDER, consumer_pid=msg.consumer_pid)
         if existing is not None:
@@ -103,7 +106,6 @@ class NegotiationService:
         callback = check_peer_url(
             str(msg.callback_address), dev=self._ctx.dev, allowed_hosts=self._ctx.allowed_peer_hosts
         )
-        evaluation = self._ctx.evaluation(caller, "negotiation")
         offered, proposed, decision = OfferBook(tx, self._ctx.operands).resolve(
             msg.offer, msg.context, evaluation
         )

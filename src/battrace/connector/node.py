@@ -81,6 +81,7 @@ class Node:
             replay_guard=DbReplayGuard(self.store, clock=clock),
             url_guard=self._check_peer_url,
             clock=clock,
+            refresh_seconds=settings.trust_refresh_seconds,
         )
         # Configured claims first, verified credentials over them (battrace.connector.trust).
         claims: ClaimsSource = StaticClaims(settings.peers)

@@ -101,6 +101,9 @@ class TransferService:
         self, caller: VerifiedCaller, msg: TransferRequest, path: str, raw: Mapping[str, Any]
     ) -> Ack:
         key = message_key(PROVIDER, path, caller.did, raw)
+        # Verify the caller's credentials now, outside the transaction (a DCP round trip may be needed): the
+        # usage policy below is then judged on claims verified at this exchange, so a revocation bites here.
+        self._ctx.evaluation(caller, "transfer")
         return answer_first_message(
             self._ctx, key, 201, lambda tx: self._request(tx, caller, msg), Received(caller.did, path, raw)
         )
