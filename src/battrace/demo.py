@@ -21,6 +21,8 @@ from rich.table import Table
 
 from battrace.client import first_offer
 from battrace.devnet import NodeProcess
+from battrace.operator.client import SpaceClient
+from battrace.operator.devnet import OperatorProcess
 from battrace.provenance import DirectoryProvenanceStore
 
 T = TypeVar("T")
@@ -42,25 +44,36 @@ def run_demo(
 ) -> int:
     own_dir = work_dir is None
     root = work_dir or Path(tempfile.mkdtemp(prefix="battrace-demo-"))
-    cell_maker = NodeProcess("cell-maker", base_port, root)
-    oem = NodeProcess("vehicle-oem", base_port + 1, root)
-    # Until verifiable credentials arrive (trust issue), each node knows its partners' attributes from config.
-    cell_maker.peers = {
-        oem.did: {
-            "bpn": OEM_BPN,
-            "membership": "active",
-            "frameworkAgreements": {"DataExchangeGovernance": "1.0"},
-        }
-    }
-    oem.peers = {cell_maker.did: {"bpn": CELL_MAKER_BPN, "membership": "active"}}
-    for node in (cell_maker, oem):  # the demo always starts from empty nodes
-        shutil.rmtree(node.data_dir, ignore_errors=True)
+    jp_space = OperatorProcess("jp-space", base_port + 100, root)
+    eu_space = OperatorProcess("eu-space", base_port + 101, root)
+    # The demo shows changes at once; in production trust lists and verified claims are reused for up to 60 s.
+    fast = {"trust_refresh_seconds": 0}
+    cell_maker = NodeProcess("jp-cell-maker", base_port, root, extra={"spaces": [jp_space.base_url], **fast})
+    oem = NodeProcess("eu-vehicle-oem", base_port + 1, root, extra={"spaces": [eu_space.base_url], **fast})
+    for folder in (cell_maker.data_dir, oem.data_dir, jp_space.space_dir, eu_space.space_dir):
+        shutil.rmtree(folder, ignore_errors=True)  # the demo always starts from nothing
+    processes: list[NodeProcess | OperatorProcess] = []
     timings: dict[str, float] = {}
     try:
         with _progress(console) as progress:
             step = _Stepper(progress, timings)
-            step("start two company nodes", lambda: (cell_maker.start(), oem.start()))
+
+            def start_all() -> None:
+                for process in (jp_space, eu_space, cell_maker, oem):
+                    processes.append(process.start())
+
+            step("start the Japanese and European data spaces and two company nodes", start_all)
+            spaces = Spaces(jp_space, eu_space)
+            step(
+                "certification bodies certify the cell maker (JP) and the carmaker (EU)",
+                lambda: spaces.certify_members(cell_maker, oem),
+            )
+            step("the Japanese space recognises European memberships", spaces.recognise_eu_in_jp)
             result = _exchange(step, cell_maker, oem)
+            result["after_withdrawal"] = step(
+                "recognition withdrawn: the carmaker is refused at the next exchange",
+                lambda: spaces.withdraw_and_check(cell_maker, oem),
+            )
         _summary(console, cell_maker, oem, timings, result)
         if keep_running:
             console.print("Nodes keep running; press Ctrl+C to stop.")
@@ -74,10 +87,64 @@ def run_demo(
         console.print(f"node logs: {root}")
         return 1
     finally:
-        oem.stop()
-        cell_maker.stop()
+        for process in reversed(processes):
+            process.stop()
         if own_dir and not keep_running:
             shutil.rmtree(root, ignore_errors=True)
+
+
+class Spaces:
+    """The two data spaces' operators, driven through their management APIs (what `battrace space` does)."""
+
+    def __init__(self, jp: OperatorProcess, eu: OperatorProcess) -> None:
+        self.jp, self.eu = jp, eu
+        self._http = httpx.Client(timeout=15)
+        self._recognition: str | None = None
+
+    def client(self, operator: OperatorProcess) -> SpaceClient:
+        return SpaceClient(operator.base_url, self._http, api_key=operator.api_key)
+
+    def certify_members(self, cell_maker: NodeProcess, oem: NodeProcess) -> None:
+        for operator, node, name, bpn, role in (
+            (self.jp, cell_maker, "Cell Maker KK", CELL_MAKER_BPN, "CELL_MAKER"),
+            (self.eu, oem, "Vehicle OEM AG", OEM_BPN, "VEHICLE_OEM"),
+        ):
+            request = {
+                "participant": node.did,
+                "name": name,
+                "bpn": bpn,
+                "roles": [role],
+                "types": ["Membership", "Role", "ConnectorCertification"],
+                "securityProfile": "TRUST",
+                "certificationLevel": "COMPONENT_TRUST_SECURITY_PROFILE_CONCEPT_REVIEW",
+            }
+            for credential in self.client(operator).certify(request):
+                response = self._http.post(
+                    node.base_url + "/management/v3/credentials",
+                    json={"credential": credential},
+                    headers={"X-Api-Key": node.api_key},
+                )
+                response.raise_for_status()
+
+    def recognise_eu_in_jp(self) -> None:
+        recognition = self.client(self.jp).recognize(
+            {
+                "foreignOperatorDid": self.eu.did,
+                "credentialTypes": ["MembershipCredential"],
+                "foreignTrustListUrl": self.eu.base_url + "/space/trust-list",
+                "validDays": 365,
+            }
+        )
+        self._recognition = str(recognition["id"])
+
+    def withdraw_and_check(self, cell_maker: NodeProcess, oem: NodeProcess) -> bool:
+        assert self._recognition is not None
+        self.client(self.jp).withdraw(self._recognition, "demo: recognition withdrawn")
+        with oem.client() as client:
+            catalog = client.catalog(cell_maker.dsp, cell_maker.did)
+        if catalog.get("dataset"):
+            raise RuntimeError("the carmaker still sees the members-only dataset after the withdrawal")
+        return True
 
 
 def _exchange(step: _Stepper, cell_maker: NodeProcess, oem: NodeProcess) -> dict[str, Any]:
@@ -119,11 +186,6 @@ def _exchange(step: _Stepper, cell_maker: NodeProcess, oem: NodeProcess) -> dict
                     "constraint": [
                         {
                             "and": [
-                                {
-                                    "leftOperand": "FrameworkAgreement",
-                                    "operator": "eq",
-                                    "rightOperand": "DataExchangeGovernance:1.0",
-                                },
                                 {
                                     "leftOperand": "UsagePurpose",
                                     "operator": "isAnyOf",
@@ -230,7 +292,7 @@ def _summary(
     for node in (provider, consumer):
         nodes.add_row(node.name, node.did, node.dsp)
     console.print(nodes)
-    steps = Table(title="Exchange")
+    steps = Table(title="Steps")
     steps.add_column("step")
     steps.add_column("ms", justify="right")
     for description, seconds in timings.items():
@@ -244,3 +306,8 @@ def _summary(
         f"{result['data']['pcfExcludingBiogenic']} {result['data']['unit']} for "
         f"{result['data']['productId']}."
     )
+    if result.get("after_withdrawal"):
+        console.print(
+            "After the Japanese space withdrew its recognition of European memberships, the carmaker's "
+            "next catalog request showed nothing: refused, as the trust lists say."
+        )
