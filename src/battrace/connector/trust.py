@@ -1,0 +1,132 @@
+"""How a company node uses the data spaces it belongs to: its wallet and credential service (DCP), and the
+claims it derives from the verified credentials its counterparties present.
+
+Composition only: the mechanisms live in battrace.trust (credentials, DCP, trust lists, recognition) and
+battrace.operator.client (reading a space's signed trust list and recognitions over HTTP).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from battrace.clock import Clock, urn_uuid
+from battrace.identity import ClaimsSource, DidResolver, NodeKeys, VerifiedCaller
+from battrace.identity.replay import ReplayGuard
+from battrace.operator.client import SpaceClient, http_download
+from battrace.trust.claims import CredentialClaims
+from battrace.trust.status import StatusCache
+from battrace.trust.trustlist import TrustList
+from battrace.trust.verify import status_fetcher
+from battrace.trust.wallet import CredentialService, Wallet
+
+log = logging.getLogger("battrace.trust")
+TRUST_LIST_TTL = 60.0  # seconds a fetched trust view (list + recognitions) is reused
+
+
+class SpacesTrust:
+    """The verified trust lists of the configured data spaces, refreshed at most every TRUST_LIST_TTL.
+
+    A space that cannot be read (operator down, bad signature) contributes nothing: its members are then not
+    trusted here, which fails closed; the others are unaffected.
+    """
+
+    def __init__(
+        self,
+        space_urls: Sequence[str],
+        http: httpx.Client,
+        resolver: DidResolver,
+        *,
+        ttl: float = TRUST_LIST_TTL,
+    ) -> None:
+        self._clients = [SpaceClient(url, http) for url in space_urls]
+        self._ttl = ttl
+        self._resolver = resolver
+        self._lock = threading.Lock()
+        self._lists: list[TrustList] = []
+        self._fetched = float("-inf")
+
+    def __call__(self) -> Sequence[TrustList]:
+        with self._lock:
+            if time.monotonic() - self._fetched < self._ttl:
+                return list(self._lists)
+        lists: list[TrustList] = []
+        for client in self._clients:
+            try:
+                lists.append(client.trust_view(self._resolver))
+            except Exception as error:  # one unreachable space must not take the others down
+                log.warning("trust list of %s unavailable: %s", client.base_url, error)
+        with self._lock:
+            self._lists, self._fetched = lists, time.monotonic()
+        return lists
+
+    def refresh(self) -> None:
+        with self._lock:
+            self._fetched = float("-inf")
+
+
+class LastVerified:
+    """Claims for a DSP caller come from a fresh presentation (or the verifier's cache); for internal checks
+    without a caller token (data plane, transfer re-evaluation) the last verified claims of that DID are used,
+    so an agreement keeps working between two exchanges while revocation still bites at the next exchange."""
+
+    def __init__(self, source: CredentialClaims) -> None:
+        self._source = source
+
+    def claims_for(self, caller: VerifiedCaller) -> Mapping[str, Any]:
+        if caller.jti:
+            return self._source.claims_for(caller)
+        outcome = self._source.outcome(caller.did)
+        return dict(outcome.claims) if outcome is not None else {}
+
+
+def credential_layer(
+    *,
+    did: str,
+    keys: NodeKeys,
+    data_dir: Any,
+    spaces: Sequence[str],
+    http: httpx.Client,
+    resolver: DidResolver,
+    verify_token: Callable[[str | None], VerifiedCaller],
+    replay_guard: ReplayGuard,
+    url_guard: Callable[[str], object],
+    clock: Clock,
+    refresh_seconds: float = TRUST_LIST_TTL,
+) -> tuple[Wallet, CredentialService, ClaimsSource | None, SpacesTrust | None]:
+    """Wallet and credential service always; a verifying claims source when the node belongs to spaces."""
+    wallet = Wallet(data_dir / "credentials", did)
+    service = CredentialService(wallet, keys, authenticate=verify_token, clock=clock, new_id=urn_uuid)
+    if not spaces:
+        return wallet, service, None, None
+    download = http_download(http)
+
+    def guarded_download(url: str) -> str:
+        url_guard(url)  # the status list URL is chosen by the issuer
+        return download(url)
+
+    # Revocation and recognition changes take effect within `refresh_seconds` (issue 3: at most 60 s).
+    age = timedelta(seconds=refresh_seconds)
+    fetch_status = status_fetcher(guarded_download, issuer_document_for=resolver.resolve, clock=clock)
+    status = StatusCache(fetch_status, clock=clock, max_age=age)
+    trust = SpacesTrust(spaces, http, resolver, ttl=refresh_seconds)
+    claims = CredentialClaims(
+        did=did,
+        keys=keys,
+        resolve=resolver.resolve,
+        http=http,
+        trust_lists=trust,
+        status=status,
+        clock=clock,
+        new_id=urn_uuid,
+        replay_guard=replay_guard,
+        url_guard=url_guard,
+        max_cache_age=age,
+    )
+    return wallet, service, LastVerified(claims), trust
