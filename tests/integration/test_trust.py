@@ -12,6 +12,7 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -136,3 +137,10 @@ def test_japan_certified_participant_is_accepted_in_europe_only_while_recognised
 
     world.space(world.eu).withdraw(str(recognition["id"]), "pilot ended")
     assert not visible(world, world.cell_maker, asset_id), "withdrawn: refused at the next exchange"
+    # the carmaker's operator can see why: the credential was refused, the issuer no longer trusted
+    explained = httpx.get(
+        world.carmaker.base_url + f"/management/v3/trust/decisions/{quote(world.cell_maker.did, safe='')}",
+        headers={"X-Api-Key": world.carmaker.api_key},
+    ).json()
+    assert "membership" not in explained["claims"]
+    assert any(r["reason"] == "untrusted_issuer" for r in explained["refusals"]), explained

@@ -84,6 +84,7 @@ class Node:
             refresh_seconds=settings.trust_refresh_seconds,
         )
         # Configured claims first, verified credentials over them (battrace.connector.trust).
+        self.credential_claims = credential_claims
         claims: ClaimsSource = StaticClaims(settings.peers)
         if credential_claims is not None:
             claims = ChainedClaims(claims, credential_claims)

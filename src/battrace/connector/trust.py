@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from battrace.clock import Clock, urn_uuid
-from battrace.identity import ClaimsSource, DidResolver, NodeKeys, VerifiedCaller
+from battrace.identity import DidResolver, NodeKeys, VerifiedCaller
 from battrace.identity.replay import ReplayGuard
 from battrace.operator.client import SpaceClient, http_download
 from battrace.trust.claims import CredentialClaims
@@ -85,6 +85,19 @@ class LastVerified:
         outcome = self._source.outcome(caller.did)
         return dict(outcome.claims) if outcome is not None else {}
 
+    def explain(self, did: str) -> dict[str, Any] | None:
+        """The last verification of `did`: its claims, the credentials and trust decisions behind them, and
+        why anything was refused (issue 3: every decision explained)."""
+        outcome = self._source.outcome(did)
+        if outcome is None:
+            return None
+        return {
+            "participant": did,
+            "claims": dict(outcome.claims),
+            "refusals": [{"reason": r.reason, "detail": r.detail} for r in outcome.refusals],
+            "validUntil": outcome.expires_at.isoformat() if outcome.expires_at else None,
+        }
+
 
 def credential_layer(
     *,
@@ -99,7 +112,7 @@ def credential_layer(
     url_guard: Callable[[str], object],
     clock: Clock,
     refresh_seconds: float = TRUST_LIST_TTL,
-) -> tuple[Wallet, CredentialService, ClaimsSource | None, SpacesTrust | None]:
+) -> tuple[Wallet, CredentialService, LastVerified | None, SpacesTrust | None]:
     """Wallet and credential service always; a verifying claims source when the node belongs to spaces."""
     wallet = Wallet(data_dir / "credentials", did)
     service = CredentialService(wallet, keys, authenticate=verify_token, clock=clock, new_id=urn_uuid)

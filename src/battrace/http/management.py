@@ -327,6 +327,16 @@ def _negotiation_routes(router: APIRouter, node: Node, limit: int) -> None:
         n = await blocking(service.counter_request, negotiation_id, parsed.offer, parsed.offer_context)
         return JSONResponse(_render_negotiation(n))
 
+    @router.get("/trust/decisions/{participant_did:path}")
+    async def trust_decision(participant_did: str) -> JSONResponse:
+        """battrace extension: the last credential verification of a participant, with its reasons."""
+        if node.credential_claims is None:
+            raise NotFound("this node belongs to no data space: claims come from its configuration only")
+        explained = node.credential_claims.explain(participant_did)
+        if explained is None:
+            raise NotFound(f"no credentials of {participant_did!r} have been verified yet")
+        return JSONResponse(explained)
+
     @router.get("/contractagreements/{agreement_id}")
     async def get_agreement(agreement_id: str) -> JSONResponse:
         return JSONResponse(_render_agreement(await blocking(_get, node, "agreement", agreement_id)))
