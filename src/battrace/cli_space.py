@@ -81,24 +81,59 @@ def serve(
     port: Annotated[int | None, typer.Option(help="TCP port (default: space.toml).")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning")] = "info",
 ) -> None:
-    """Serve the space: DID documents, trust list, directory, status list, recognitions, management."""
+    """Serve the space: DID documents, trust list, directory, status list, recognitions, management, and
+    the witness of the members' logs (a round every `witness_interval_seconds` of space.toml; 0 = off)."""
     import uvicorn
 
+    from battrace.clock import system_clock, urn_uuid
     from battrace.operator.client import operator_for
     from battrace.operator.http import create_app
+    from battrace.operator.witness import WitnessLoop, http_witness
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with _errors(), httpx.Client() as http:
+    with _errors(), httpx.Client() as http, httpx.Client() as witness_http:
         operator = operator_for(space_dir, http)
         config = operator.config
+        witness = http_witness(operator.files, witness_http, clock=system_clock, ids=urn_uuid)
+        interval = config.witness_interval_seconds
+        loop = WitnessLoop(witness, interval).start() if interval > 0 else None
         console.print(f"[bold]{config.name}[/bold] operator {config.operator_did} on {config.public_url}")
-        uvicorn.run(
-            create_app(operator),
-            host=host or config.host,
-            port=port or config.port,
-            log_level=log_level.lower(),
-            access_log=log_level.lower() == "debug",
-        )
+        try:
+            uvicorn.run(
+                create_app(operator, witness),
+                host=host or config.host,
+                port=port or config.port,
+                log_level=log_level.lower(),
+                access_log=log_level.lower() == "debug",
+            )
+        finally:
+            if loop is not None:
+                loop.stop()
+
+
+@app.command()
+def witness(
+    space_dir: SpaceDir,
+    alarms: Annotated[bool, typer.Option("--alarms", help="List the alarms instead of polling.")] = False,
+) -> None:
+    """Run one witness round over the members' logs now (also beside a running server) and print each
+    member's status; with --alarms print the alarms raised so far. Exit 1 when there are alarms."""
+    from battrace.clock import system_clock, urn_uuid
+    from battrace.operator.files import SpaceFiles
+    from battrace.operator.witness import http_witness
+
+    with _errors(), httpx.Client() as http:
+        watcher = http_witness(SpaceFiles(space_dir), http, clock=system_clock, ids=urn_uuid)
+        if alarms:
+            print(json.dumps(watcher.alarms(), indent=2))
+        else:
+            watcher.poll_once()
+            print(json.dumps(watcher.members(), indent=2))
+        raised = watcher.alarms()
+    for alarm in raised:
+        console.print(f"[red]alarm[/red] {alarm['kind']} {alarm['member']}: {alarm['detail']}")
+    if raised:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -12,6 +12,8 @@ Layout::
     directory.json              participants as recorded
     credentials.json            revocation bitstring + issued credentials by jti (CredentialLedger)
     recognitions.json           recognition records
+    keys/witness-ed25519.pem    witness key (cosigns members' log checkpoints, tlog-cosignature)
+    witness.json                the witness's last verified checkpoint per member, and its alarms
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ TRUST_LIST = "trust-list.jws"
 DIRECTORY = "directory.json"
 CREDENTIALS = "credentials.json"
 RECOGNITIONS = "recognitions.json"
+WITNESS = "witness.json"
 LOCK = ".lock"
 
 
@@ -65,6 +68,10 @@ class SpaceFiles:
     def certification_key_file(self) -> Path:
         return self.root / "keys" / "certification-ed25519.pem"
 
+    @property
+    def witness_key_file(self) -> Path:
+        return self.root / "keys" / "witness-ed25519.pem"
+
     # ---- reads -------------------------------------------------------------------------------------
 
     def config(self) -> SpaceConfig:
@@ -82,6 +89,18 @@ class SpaceFiles:
 
     def certification_keys(self) -> NodeKeys:
         return _existing_keys(self.certification_key_file)
+
+    def witness_keys(self) -> NodeKeys:
+        """The witness key, made on first use: spaces created before the witness existed have none, and a
+        witness key names no one (members learn it from the operator's DID document at every check)."""
+        if not self.witness_key_file.exists():
+            with self.locked():
+                return NodeKeys.load_or_create(self.witness_key_file)
+        return NodeKeys.load_or_create(self.witness_key_file)
+
+    def witness_state(self) -> Any:
+        """The witness state as stored (raw JSON; ``battrace.operator.witness`` gives it its type)."""
+        return self._json(WITNESS, {})
 
     def api_key(self) -> str:
         return (self.root / API_KEY).read_text("utf-8").strip()
@@ -132,6 +151,9 @@ class SpaceFiles:
 
     def write_recognitions(self, records: list[RecognitionRecord]) -> None:
         self._write_json(RECOGNITIONS, [r.model_dump(mode="json", by_alias=True) for r in records])
+
+    def write_witness_state(self, value: Any) -> None:
+        self._write_json(WITNESS, value)
 
     def _write_json(self, name: str, value: Any) -> None:
         atomic_write(self.root / name, json.dumps(value, indent=2, ensure_ascii=False).encode("utf-8"))

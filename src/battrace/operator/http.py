@@ -3,8 +3,8 @@
 take effect at the next request). Errors are RFC 9457 problem documents, never a bare 500 for bad input.
 
 Public: the two DID documents (did:web §3.2 paths), the signed trust list, the directory, the revocation
-status list credential, the recognitions, /health. Management (``X-Api-Key``): certify, revoke, recognise,
-withdraw.
+status list credential, the recognitions, the witness's view of its members' logs and its alarms, /health.
+Management (``X-Api-Key``): certify, revoke, recognise, withdraw, run a witness round now.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from battrace.errors import InvalidInput, Unauthenticated
+from battrace.errors import InvalidInput, NotFound, Unauthenticated
 from battrace.http.common import (
     blocking,
     install_error_handlers,
@@ -25,17 +25,21 @@ from battrace.http.common import (
 )
 from battrace.operator.records import CertifyRequest, RecognizeRequest
 from battrace.operator.service import SpaceOperator
+from battrace.operator.witness import Witness
 
 MAX_BODY = 256 * 1024  # a foreign trust list JWS may come inline
 DID_JSON = "application/did+json"
 JWT = "application/jwt"
 
 
-def create_app(operator: SpaceOperator) -> FastAPI:
+def create_app(operator: SpaceOperator, witness: Witness | None = None) -> FastAPI:
+    """``witness``: the space's witness of its members' logs (None: the witness routes answer 404)."""
     app = FastAPI(title=f"battrace operator {operator.config.name}", docs_url=None, redoc_url=None)
     install_error_handlers(app)
+    api_key = [Depends(_api_key_check(operator))]
     app.include_router(_public_routes(operator))
-    app.include_router(_management_routes(operator), dependencies=[Depends(_api_key_check(operator))])
+    app.include_router(_management_routes(operator), dependencies=api_key)
+    app.include_router(_witness_routes(witness, api_key))
     return app
 
 
@@ -119,6 +123,32 @@ def _management_routes(operator: SpaceOperator) -> APIRouter:
         if not isinstance(reason, str):
             raise InvalidInput("reason must be a string")
         return (await blocking(operator.withdraw, recognition_id, reason)).public()
+
+    return router
+
+
+def _witness_routes(witness: Witness | None, api_key: list[Any]) -> APIRouter:
+    """Reading is public (checkpoints reveal only hashes, and alarms are meant to be seen); a round on
+    demand needs the X-Api-Key (it makes the operator call every member)."""
+    router = APIRouter(prefix="/space/witness")
+
+    def running() -> Witness:
+        if witness is None:
+            raise NotFound("this operator runs no witness")
+        return witness
+
+    @router.get("")
+    async def members() -> list[dict[str, Any]]:
+        return await blocking(running().members)
+
+    @router.get("/alarms")
+    async def alarms() -> list[dict[str, Any]]:
+        return await blocking(running().alarms)
+
+    @router.post("/poll", dependencies=api_key)
+    async def poll() -> dict[str, Any]:
+        records = await blocking(running().poll_once)
+        return {"members": [r.model_dump(mode="json", by_alias=True) for r in records]}
 
     return router
 

@@ -59,6 +59,9 @@ class SpaceConfig(WireModel):
     port: int = Field(ge=1, le=65535)
     # dev: DID documents and trust lists of loopback/private hosts may be fetched over http
     dev: bool = False
+    # how often `battrace space serve` polls the members' transparency logs as their witness; 0 = never
+    # (rounds then run only on POST /space/witness/poll or `battrace space witness`)
+    witness_interval_seconds: int = Field(default=30, ge=0, le=86_400)
 
     @property
     def status_list_url(self) -> str:

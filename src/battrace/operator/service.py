@@ -34,6 +34,7 @@ from battrace.operator.records import (
     SpaceConfig,
     directory_entry,
 )
+from battrace.operator.witness import witness_service
 from battrace.trust.credentials import issue_credential, issue_status_list_credential
 from battrace.trust.recognition import (
     RecognitionStatement,
@@ -105,6 +106,7 @@ def init_space(
         )
         operator_keys = NodeKeys.load_or_create(files.operator_key_file)
         NodeKeys.load_or_create(files.certification_key_file)
+        NodeKeys.load_or_create(files.witness_key_file)
         now = clock()
         body = CertificationBody(
             did=body_did, name=f"{name} certification body", credential_types=CERTIFIED_TYPES, valid_from=now
@@ -150,7 +152,11 @@ class SpaceOperator:
     # ---- public views ------------------------------------------------------------------------------
 
     def operator_document(self) -> dict[str, Any]:
-        return did_document(self.config.operator_did, self.files.operator_keys())
+        config = self.config
+        document = did_document(config.operator_did, self.files.operator_keys())
+        # members accept a cosignature of their log only from a witness their space's operator names here
+        document.setdefault("service", []).append(witness_service(self.files, config))
+        return document
 
     def certification_document(self) -> dict[str, Any]:
         return did_document(self.config.certification_did, self.files.certification_keys())
