@@ -4,6 +4,7 @@ verified, and raises an alarm on a split view, a shrinking log or a failed consi
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,10 @@ from battrace.operator import SpaceOperator, init_space
 from battrace.operator.files import SpaceFiles
 from battrace.operator.witness import (
     AlarmKind,
+    MemberRecord,
     MemberStatus,
     Witness,
+    WitnessLoop,
     witness_name,
     witness_signer,
     witness_vkeys,
@@ -251,3 +254,26 @@ def test_an_honest_log_never_raises_an_alarm_however_it_grows(tmp_path: Path, gr
         space.witness.poll_once()
     assert space.witness.alarms() == []
     assert space.record(CELL)["checkpoint"]["size"] == sum(growth)  # type: ignore[index]
+
+
+def test_the_background_loop_runs_rounds_until_stopped_and_survives_a_failed_round(space: Setup) -> None:
+    rounds: list[int] = []
+    real = space.witness.poll_once
+
+    def flaky() -> list[MemberRecord]:
+        rounds.append(len(rounds))
+        if len(rounds) == 1:
+            raise RuntimeError("a corrupt directory file")
+        return real()
+
+    space.witness.poll_once = flaky  # type: ignore[method-assign]
+    space.cell.append(2)
+    loop = WitnessLoop(space.witness, 0.01).start()
+    deadline = time.monotonic() + 10
+    while len(space.cell.received) < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    loop.stop()
+    done = len(rounds)
+    time.sleep(0.05)
+    assert len(rounds) == done, "no round after stop()"
+    assert done >= 2 and len(space.cell.received) == 1

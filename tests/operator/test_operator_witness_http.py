@@ -3,10 +3,12 @@ keeps a cosignature only from a witness its data spaces' operators name in their
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
@@ -15,13 +17,22 @@ from test_operator_witness_fakes import FakeMember, FakeMembers, enrol
 
 from battrace.connector.config import NodeSettings
 from battrace.connector.node import Node
+from battrace.connector.urls import check_peer_url
+from battrace.errors import InvalidInput
 from battrace.http.app import create_app as node_app
-from battrace.identity import DidResolver, static_fetcher
+from battrace.identity import DidResolutionError, DidResolver, static_fetcher
 from battrace.identity.did import did_web_document_url
 from battrace.ledger.note import Checkpoint, CosignatureSigner, NoteSigner, cosign, split_note
 from battrace.operator import SpaceOperator, init_space
 from battrace.operator.http import create_app
-from battrace.operator.witness import Witness, witness_name, witness_signer
+from battrace.operator.witness import (
+    MAX_CHECKPOINT_BYTES,
+    HttpMembers,
+    MemberUnreachable,
+    Witness,
+    witness_name,
+    witness_signer,
+)
 
 SPACE_URL = "http://127.0.0.1:8301"
 OTHER_SPACE_URL = "http://127.0.0.1:8302"
@@ -190,3 +201,126 @@ def test_a_cosigned_checkpoint_of_a_size_we_never_signed_is_not_found(member: Me
 @pytest.mark.parametrize("body", [{"cosigned": 5}, {"note": "x"}, {"cosigned": "not a note"}])
 def test_a_malformed_cosignature_is_a_bad_request(member: Member, body: dict[str, object]) -> None:
     assert member.client.post("/log/cosignatures", json=body).status_code == 400
+
+
+def test_a_node_in_no_space_accepts_no_witness(tmp_path: Path) -> None:
+    space = operator_of(tmp_path / "eu", SPACE_URL, FakeClock())
+    node = Node(NodeSettings(name="solo", port=8798, data_dir=tmp_path / "solo", api_key="k", dev=True))
+    with TestClient(node_app(node), raise_server_exceptions=False) as client:
+        node.log.append_many([("test.event", {"n": 1})])
+        note = cosign(node.log.checkpoint(), witness_signer(space.files, space.config), 1_780_000_000)
+        assert client.post("/log/cosignatures", json={"cosigned": note}).status_code == 403
+
+
+# ---- the members over HTTP ------------------------------------------------------------------------------
+
+LOG = "https://cell.example/log"
+
+
+def http_members(handler: Callable[[httpx.Request], httpx.Response], *, dev: bool = True) -> HttpMembers:
+    document = {
+        "id": CELL,
+        "service": [
+            {"type": "TransparencyLog", "serviceEndpoint": LOG, "vkey": "v", "cosignatureVkey": "c"},
+        ],
+    }
+
+    def resolve(did: str) -> dict[str, Any]:
+        if did != CELL:
+            raise DidResolutionError(f"no DID document for {did}")
+        return document
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    return HttpMembers(http, resolve, check_url=lambda url: check_peer_url(url, dev=dev, resolve=False))
+
+
+def answer(status: int, content: bytes = b"") -> Callable[[httpx.Request], httpx.Response]:
+    return lambda request: httpx.Response(status, content=content)
+
+
+def refuse(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("connection refused", request=request)
+
+
+def test_member_logs_are_found_through_their_did_documents() -> None:
+    members = http_members(answer(200))
+    assert members.log_of(CELL).endpoint == LOG
+    with pytest.raises(MemberUnreachable):
+        members.log_of("did:web:gone.example")
+
+
+def test_a_member_log_on_a_private_address_is_refused_outside_dev() -> None:
+    def resolve(did: str) -> dict[str, Any]:
+        log_service = {"type": "TransparencyLog", "serviceEndpoint": "https://10.0.0.5/log"}
+        return {"id": did, "service": [{**log_service, "vkey": "v", "cosignatureVkey": "c"}]}
+
+    http = httpx.Client(transport=httpx.MockTransport(answer(200)))
+    members = HttpMembers(http, resolve, check_url=lambda url: check_peer_url(url, dev=False))
+    with pytest.raises(InvalidInput, match="non-public"):
+        members.log_of(CELL)
+
+
+def test_checkpoints_are_read_within_limits() -> None:
+    assert http_members(answer(200, b"cell.example/log\n0\n")).checkpoint(LOG) == "cell.example/log\n0\n"
+    with pytest.raises(InvalidInput, match="500"):
+        http_members(answer(500)).checkpoint(LOG)
+    with pytest.raises(InvalidInput, match="more than"):
+        http_members(answer(200, b"x" * (MAX_CHECKPOINT_BYTES + 1))).checkpoint(LOG)
+    with pytest.raises(MemberUnreachable):
+        http_members(refuse).checkpoint(LOG)
+
+
+def test_consistency_proofs_must_be_lists_of_canonical_base64_hashes() -> None:
+    seen: list[str] = []
+
+    def proof(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, json={"hashes": ["AAAA"]})
+
+    assert http_members(proof).consistency(LOG, 3, 7) == [b"\0\0\0"]
+    assert seen == [LOG + "/proof/consistency?first=3&second=7"]
+    for body in (b"not json", b'{"hashes": "AAAA"}', b'{"hashes": [1]}', b'{"hashes": ["AAB="]}', b"[]"):
+        with pytest.raises(InvalidInput):
+            http_members(answer(200, body)).consistency(LOG, 3, 7)
+
+
+def test_a_cosignature_the_member_refuses_is_not_delivered() -> None:
+    posted: list[Any] = []
+
+    def accept(request: httpx.Request) -> httpx.Response:
+        posted.append((str(request.url), request.read()))
+        return httpx.Response(200, json={})
+
+    http_members(accept).deliver(LOG, "note\n")
+    assert posted == [(LOG + "/cosignatures", b'{"cosigned":"note\\n"}')]
+    with pytest.raises(MemberUnreachable, match="403"):
+        http_members(answer(403, b"forbidden")).deliver(LOG, "note\n")
+    with pytest.raises(MemberUnreachable):
+        http_members(refuse).deliver(LOG, "note\n")
+
+
+# ---- battrace space witness -----------------------------------------------------------------------------
+
+
+def test_the_cli_lists_alarms_and_fails_while_there_are_any(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from battrace.cli_space import app as space_cli
+
+    clock = FakeClock()
+    operator = operator_of(tmp_path / "eu", SPACE_URL, clock)
+    runner = CliRunner()
+    quiet = runner.invoke(space_cli, ["witness", "--dir", str(operator.files.root), "--alarms"])
+    assert quiet.exit_code == 0 and quiet.stdout.strip() == "[]"
+
+    members = FakeMembers()
+    member = members.add(FakeMember(CELL, "cell.example/log"))
+    enrol(operator.files.root, member)
+    witness = Witness(operator.files, members, clock=clock, ids=counter_ids("e"))
+    member.append(3)
+    witness.poll_once()
+    member.entries = member.entries[:1]
+    witness.poll_once()
+    listed = runner.invoke(space_cli, ["witness", "--dir", str(operator.files.root), "--alarms"])
+    assert listed.exit_code == 1
+    assert '"kind": "shrink"' in listed.stdout and CELL in listed.stdout
