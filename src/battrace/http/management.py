@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Literal
 
@@ -18,6 +17,7 @@ from fastapi.responses import JSONResponse
 from battrace import management as shapes
 from battrace.connector.contracts import contract_view
 from battrace.connector.node import Node
+from battrace.connector.processes import join
 from battrace.connector.records import (
     Agreement,
     Asset,
@@ -27,10 +27,13 @@ from battrace.connector.records import (
     PolicyDefinition,
     Transfer,
 )
+from battrace.connector.urls import check_peer_url
 from battrace.dataplane import stored_kind
+from battrace.dsp.messages import read_edr
 from battrace.dsp.states import TransferEvent
+from battrace.dsp.validation import normalise_singletons
 from battrace.errors import InvalidInput, NotFound, Unauthenticated
-from battrace.http.common import blocking, read_body, read_json_object
+from battrace.http.common import blocking, parse_json_object, read_body, read_json_object
 from battrace.policy import parse_policy
 
 JSON = dict[str, Any]
@@ -62,8 +65,6 @@ async def _query(request: Request, limit: int) -> shapes.QuerySpec:
     raw = await read_body(request, limit)
     if not raw.strip():
         return shapes.parse_query_spec(None)
-    from battrace.http.common import parse_json_object
-
     return shapes.parse_query_spec(parse_json_object(raw))
 
 
@@ -292,8 +293,6 @@ def _negotiation_routes(router: APIRouter, node: Node, limit: int) -> None:
     @router.post("/contractnegotiations/{negotiation_id}/terminate")
     async def terminate_negotiation(negotiation_id: str, request: Request) -> Response:
         raw = await read_body(request, limit)
-        from battrace.http.common import parse_json_object
-
         reason = shapes.parse_terminate(parse_json_object(raw)).reason if raw.strip() else None
         await blocking(service.terminate, negotiation_id, reason)
         return Response(status_code=204)
@@ -357,10 +356,6 @@ def _negotiation_routes(router: APIRouter, node: Node, limit: int) -> None:
 
 
 def _fetch_catalog(node: Node, parsed: Any) -> JSON:
-    from battrace.connector.processes import join
-    from battrace.connector.urls import check_peer_url
-    from battrace.dsp.validation import normalise_singletons
-
     address = check_peer_url(
         parsed.counter_party_address, dev=node.settings.dev, allowed_hosts=node.settings.allowed_peer_hosts
     )
@@ -445,16 +440,12 @@ def _transfer_routes(router: APIRouter, node: Node, limit: int) -> None:
         t = await blocking(service.get, transfer_id)
         if t.role != "CONSUMER" or not t.data_address or t.format != "HttpData-PULL":
             raise NotFound(f"no endpoint data reference for transfer {transfer_id!r} (yet)")
-        from battrace.dsp.messages import read_edr
-
         endpoint, token, expires_in = read_edr(t.data_address)
         return JSONResponse(shapes.render_edr_data_address(endpoint, token, expires_in))
 
     @router.post("/edrs/request")
     async def query_edrs(request: Request) -> JSONResponse:
         raw = await read_body(request, limit)
-        from battrace.http.common import parse_json_object
-
         query = shapes.parse_edr_request(parse_json_object(raw) if raw.strip() else None)
         transfers = [
             t
@@ -477,8 +468,6 @@ def _transfer_action(router: APIRouter, node: Node, limit: int, verb: str, event
     @router.post("/transferprocesses/{transfer_id}/" + verb, name=f"transfer_{verb}")
     async def act(transfer_id: str, request: Request) -> Response:
         raw = await read_body(request, limit)
-        from battrace.http.common import parse_json_object
-
         reason = shapes.parse_terminate(parse_json_object(raw)).reason if raw.strip() else None
         await blocking(node.transfers.act, transfer_id, event, reason)
         return Response(status_code=204)
@@ -542,7 +531,7 @@ def _delete(node: Node, kind: str, item_id: str) -> None:
             raise NotFound(f"{kind.replace('_', ' ')} {item_id!r} not found")
 
 
-__all__ = ["asdict", "management_router"]
+__all__ = ["management_router"]
 
 
 def _role(role: str) -> Literal["CONSUMER", "PROVIDER"]:
