@@ -144,3 +144,27 @@ def test_japan_certified_participant_is_accepted_in_europe_only_while_recognised
     ).json()
     assert "membership" not in explained["claims"]
     assert any(r["reason"] == "untrusted_issuer" for r in explained["refusals"]), explained
+
+
+def test_trust_decisions_are_recorded_in_the_transparency_log(world: World) -> None:
+    import time
+
+    asset_id = publish_members_only(world)
+    certify(world, world.eu, world.recycler, "Recycler Two GmbH", "BPNL00000000RCY2")
+    assert visible(world, world.recycler, asset_id)
+    deadline = time.monotonic() + 10
+    decisions: list[dict[str, object]] = []
+    while time.monotonic() < deadline and not decisions:
+        size = int(httpx.get(world.carmaker.base_url + "/log/checkpoint").text.splitlines()[1])
+        entries = httpx.get(
+            world.carmaker.base_url + f"/log/entries?start=0&end={size}",
+            headers={"X-Api-Key": world.carmaker.api_key},
+        ).json()["entries"]
+        decisions = [
+            e["payload"]
+            for e in entries
+            if e["kind"] == "trust.decision" and e["payload"]["peer"] == world.recycler.did
+        ]
+        time.sleep(0.1)
+    assert decisions, "a verification of the recycler's credentials is in the carmaker's log"
+    assert "MembershipCredential" in decisions[-1]["accepted"]  # type: ignore[operator]

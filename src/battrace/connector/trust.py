@@ -78,12 +78,39 @@ class LastVerified:
 
     def __init__(self, source: CredentialClaims) -> None:
         self._source = source
+        # Where trust decisions are recorded (the node's transparency log, through its batched appender).
+        self.record: Callable[[str, Mapping[str, Any]], None] | None = None
+        self._recorded: dict[str, Any] = {}
+        self._lock = threading.Lock()
 
     def claims_for(self, caller: VerifiedCaller) -> Mapping[str, Any]:
         if caller.jti:
-            return self._source.claims_for(caller)
+            claims = self._source.claims_for(caller)
+            self._record_if_new(caller.did)
+            return claims
         outcome = self._source.outcome(caller.did)
         return dict(outcome.claims) if outcome is not None else {}
+
+    def _record_if_new(self, did: str) -> None:
+        """Each fresh verification (not each cached reuse) is a trust decision worth keeping in the log."""
+        outcome = self._source.outcome(did)
+        if outcome is None or self.record is None:
+            return
+        with self._lock:
+            if self._recorded.get(did) is outcome:
+                return
+            self._recorded[did] = outcome
+        explained = self.explain(did)
+        if explained is not None:
+            credentials = explained["claims"].get("credentials", [])
+            self.record(
+                "trust.decision",
+                {
+                    "peer": did,
+                    "accepted": [c.get("type") for c in credentials if isinstance(c, Mapping)],
+                    "refusals": explained["refusals"],
+                },
+            )
 
     def explain(self, did: str) -> dict[str, Any] | None:
         """The last verification of `did`: its claims, the credentials and trust decisions behind them, and
