@@ -24,8 +24,12 @@ path admits the honest variant, so a refusal for the wrong reason (a broken harn
 | credential of another holder          | ``presentation_invalid`` (not the presenter)               |
 | replayed token / presentation         | DSP 401 "replay" / ``presentation_invalid`` (replay)       |
 | token / presentation for another aud. | DSP 401 "audience" / ``presentation_invalid`` (not for us) |
-| security profile too low              | claims say BASE; policy reason names the security profile  |
-| participant not on the allow-list     | policy reason names the participant constraint             |
+| security profile too low              | claims say BASE, no refusal: the policy denied (404)       |
+| participant not on the allow-list     | invisible / 404 for a certified member not listed          |
+
+The last two rows are policy denials on accepted credentials: the node records no reason for them (strict
+xfail ``test_a_connect_mode_denial_is_explained_with_the_failed_constraint``); nor does revocation reach the
+data plane of an existing transfer (strict xfail ``test_a_revoked_member_is_refused_on_the_data_plane``).
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ MEMBERS_ONLY = [
         "constraint": [{"leftOperand": "Membership", "operator": "eq", "rightOperand": "active"}],
     }
 ]
+MEMBERS_USE = [{**MEMBERS_ONLY[0], "action": "use"}]  # the usage policy the data plane re-checks
 
 
 def free_port() -> int:
@@ -115,7 +120,9 @@ def install(node: NodeProcess, credentials: list[str]) -> None:
         assert response.status_code == 201, response.text
 
 
-def publish(provider: NodeProcess, access: list[dict[str, Any]] | Policy) -> str:
+def publish(
+    provider: NodeProcess, access: list[dict[str, Any]] | Policy, *, usage: list[dict[str, Any]] | None = None
+) -> str:
     """A new asset on ``provider`` gated by ``access`` (an ODRL rule list or a connect-mode policy)."""
     suffix = uuid.uuid4().hex[:8]
     asset_id = f"pack-{suffix}"
@@ -137,7 +144,7 @@ def publish(provider: NodeProcess, access: list[dict[str, Any]] | Policy) -> str
                 headers={"X-Api-Key": provider.api_key},
             )
             assert response.status_code == 200, response.text
-        client.create_policy(f"use-{suffix}", [{"action": "use"}])
+        client.create_policy(f"use-{suffix}", usage or [{"action": "use"}])
         client.create_contract_definition(f"def-{suffix}", f"access-{suffix}", f"use-{suffix}", [asset_id])
     return asset_id
 
@@ -148,15 +155,19 @@ def node_sees(world: World, node: NodeProcess, asset_id: str) -> bool:
     return asset_id in [d["@id"] for d in catalog.get("dataset", [])]
 
 
-def offer_seen_by_member(world: World, asset_id: str) -> tuple[dict[str, Any], list[Any]]:
-    with world.member.client() as client:
+def offer_seen_by_member(
+    world: World, asset_id: str, via: NodeProcess | None = None
+) -> tuple[dict[str, Any], list[Any]]:
+    with (via or world.member).client() as client:
         offer, contexts = first_offer(client.catalog(world.carmaker.dsp, world.carmaker.did), asset_id)
     return offer, contexts
 
 
-def node_negotiates(world: World, node: NodeProcess, asset_id: str) -> dict[str, Any]:
-    """``node`` asks for the offer a legitimate member saw (a refused party cannot see it itself)."""
-    offer, contexts = offer_seen_by_member(world, asset_id)
+def node_negotiates(
+    world: World, node: NodeProcess, asset_id: str, via: NodeProcess | None = None
+) -> dict[str, Any]:
+    """``node`` asks for the offer a legitimate member (or ``via``) saw: a refused party cannot see it."""
+    offer, contexts = offer_seen_by_member(world, asset_id, via)
     with node.client() as client:
         negotiation = client.negotiate(world.carmaker.dsp, world.carmaker.did, asset_id, offer, contexts)
         result: dict[str, Any] = client.wait_negotiation(negotiation)
@@ -486,3 +497,40 @@ def test_a_connect_mode_denial_is_explained_with_the_failed_constraint(world: Wo
     policy_id = "access-" + asset_id.removeprefix("pack-")
     assert asset_id in denials or policy_id in denials, explained
     assert operand in denials, explained
+
+
+class StaleClaimsServed(AssertionError):
+    """The data plane served a read on claims from a credential revoked since (the node bug below)."""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=StaleClaimsServed,
+    reason=(
+        "node bug (issue 3 §2/§4: revocation refused at the next exchange; modes gate the data plane): the "
+        "data plane re-checks the usage policy with LastVerified.claims_for, which for a caller without a "
+        "DSP token returns CredentialClaims.outcome(did), the last verification with no age bound "
+        "(connector/trust.py), so a consumer that stops making DSP requests keeps reading with the claims "
+        "of a revoked credential for as long as its EDR lives, whatever trust_refresh_seconds says"
+    ),
+)
+def test_a_revoked_member_is_refused_on_the_data_plane(world: World, tmp_path: Path) -> None:
+    leaver = start_node("eu-leaver", tmp_path, world.eu)
+    try:
+        (membership,) = world.certify(world.eu, leaver.did, bpn="BPNL00000000LEAV")
+        install(leaver, [membership])
+        asset_id = publish(world.carmaker, MEMBERS_ONLY, usage=MEMBERS_USE)
+        assert node_negotiates(world, leaver, asset_id, via=leaver)["state"] == "FINALIZED"
+        with leaver.client() as client:
+            agreement = next(n for n in client.negotiations() if n["state"] == "FINALIZED")
+            transfer = client.transfer(world.carmaker.dsp, agreement["contractAgreementId"])
+            assert client.wait_transfer(transfer)["state"] == "STARTED"
+            edr = client.edr(transfer)
+            assert client.fetch(edr).status_code == 200  # a member reads
+            world.space(world.eu).revoke(str(unverified_payload(membership)["jti"]))
+            after = client.fetch(edr)
+        if after.status_code == 200:
+            raise StaleClaimsServed(f"read after revocation answered 200: {after.text[:200]}")
+        assert after.status_code == 403, after.text
+    finally:
+        leaver.stop()
