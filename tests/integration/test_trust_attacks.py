@@ -18,7 +18,7 @@ path admits the honest variant, so a refusal for the wrong reason (a broken harn
 | not yet valid                         | ``not_yet_valid``                                          |
 | revoked                               | ``revoked``                                                |
 | issuer not on the trust list          | ``untrusted_issuer`` (not a certification body)            |
-| issuer from an unrecognised space     | ``untrusted_issuer`` (recognises no other space)           |
+| issuer from an unrecognised space     | ``untrusted_issuer`` (JP body not on the EU list)          |
 | recognition withdrawn                 | ``untrusted_issuer`` (was withdrawn)                       |
 | forged signature                      | ``bad_signature``                                          |
 | credential of another holder          | ``presentation_invalid`` (not the presenter)               |
