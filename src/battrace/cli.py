@@ -148,6 +148,9 @@ def metering_report(
     database_url: Annotated[str | None, typer.Option(help="Or the node's PostgreSQL URL.")] = None,
     did: Annotated[str | None, typer.Option(help="The node's DID (as in its DID document).")] = None,
     sign: Annotated[bool, typer.Option(help="Print the signed report (JWS) for the operator.")] = False,
+    send_to: Annotated[
+        str | None, typer.Option(help="Operator base URL: hand the signed report in (needs --did).")
+    ] = None,
 ) -> None:
     """Per counterparty: agreements, transfers, data accesses and bytes served in a month, from the log."""
     from rich.table import Table
@@ -169,8 +172,23 @@ def metering_report(
         report = compute(did or "unknown", period, all_entries(page, size))
     finally:
         store.dispose()
-    if sign:
-        console.print(sign_report(report, NodeKeys.load_or_create(data_dir / "keys" / "node-ed25519.pem")))
+    if sign or send_to:
+        if send_to and not did:
+            console.print(
+                "[red]error:[/red] --send-to needs --did (the operator checks the report against it)"
+            )
+            raise typer.Exit(2)
+        token = sign_report(report, NodeKeys.load_or_create(data_dir / "keys" / "node-ed25519.pem"))
+        if not send_to:
+            console.print(token)
+            return
+        import httpx
+
+        response = httpx.post(send_to.rstrip("/") + "/space/metering", json={"report": token}, timeout=15)
+        if response.status_code != 201:
+            console.print(f"[red]refused by the operator ({response.status_code}):[/red] {response.text}")
+            raise typer.Exit(1)
+        console.print(f"report for {period} handed in to {send_to}")
         return
     table = Table(title=f"Metering {period} (log size {report.log_size})")
     table.add_column("counterparty")

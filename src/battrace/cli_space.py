@@ -211,6 +211,30 @@ def revoke(
 
 
 @app.command()
+def metering(
+    space_dir: SpaceDir,
+    period: Annotated[str, typer.Argument(help="Calendar month, YYYY-MM.")],
+) -> None:
+    """Per member: the usage its signed reports declare for the month (agreements, transfers, bytes)."""
+    from rich.table import Table
+
+    from battrace.ledger.metering import COUNTERS
+    from battrace.operator.metering import MeteringDesk
+
+    def totals(operator: Any) -> dict[str, dict[str, int]]:
+        members = {p["did"] for p in operator.directory()}
+        return MeteringDesk(operator.files, operator.resolve, lambda: members).totals(period)
+
+    table = Table(title=f"Metering {period}")
+    table.add_column("member")
+    for name in COUNTERS:
+        table.add_column(name, justify="right")
+    for member, counts in _with_operator(space_dir, totals).items():
+        table.add_row(member, *(str(counts[name]) for name in COUNTERS))
+    console.print(table)
+
+
+@app.command()
 def recognize(
     space_dir: SpaceDir,
     foreign_operator: Annotated[str, typer.Option(help="DID of the recognised space's operator.")],

@@ -28,8 +28,9 @@ path admits the honest variant, so a refusal for the wrong reason (a broken harn
 | participant not on the allow-list     | invisible / 404 for a certified member not listed          |
 
 The last two rows are policy denials on accepted credentials: the node records no reason for them (strict
-xfail ``test_a_connect_mode_denial_is_explained_with_the_failed_constraint``); nor does revocation reach the
-data plane of an existing transfer (strict xfail ``test_a_revoked_member_is_refused_on_the_data_plane``).
+xfail ``test_a_connect_mode_denial_is_explained_with_the_failed_constraint``). Revocation reaches the data plane
+of a running transfer: the credentials last presented are verified again there
+(``test_a_revoked_member_is_refused_on_the_data_plane``).
 """
 
 from __future__ import annotations
@@ -503,17 +504,6 @@ class StaleClaimsServed(AssertionError):
     """The data plane served a read on claims from a credential revoked since (the node bug below)."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=StaleClaimsServed,
-    reason=(
-        "node bug (issue 3 §2/§4: revocation refused at the next exchange; modes gate the data plane): the "
-        "data plane re-checks the usage policy with LastVerified.claims_for, which for a caller without a "
-        "DSP token returns CredentialClaims.outcome(did), the last verification with no age bound "
-        "(connector/trust.py), so a consumer that stops making DSP requests keeps reading with the claims "
-        "of a revoked credential for as long as its EDR lives, whatever trust_refresh_seconds says"
-    ),
-)
 def test_a_revoked_member_is_refused_on_the_data_plane(world: World, tmp_path: Path) -> None:
     leaver = start_node("eu-leaver", tmp_path, world.eu)
     try:

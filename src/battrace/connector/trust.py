@@ -28,6 +28,7 @@ from battrace.trust.wallet import CredentialService, Wallet
 
 log = logging.getLogger("battrace.trust")
 TRUST_LIST_TTL = 60.0  # seconds a fetched trust view (list + recognitions) is reused
+RECHECK_MEMO_SECONDS = 1.0  # data-plane re-checks of a counterparty's credentials are reused this long
 
 
 class SpacesTrust:
@@ -73,14 +74,17 @@ class SpacesTrust:
 
 class LastVerified:
     """Claims for a DSP caller come from a fresh presentation (or the verifier's cache); for internal checks
-    without a caller token (data plane, transfer re-evaluation) the last verified claims of that DID are used,
-    so an agreement keeps working between two exchanges while revocation still bites at the next exchange."""
+    without a caller token (data plane, transfer re-evaluation) the credentials that DID presented last are
+    verified again (status, validity, trust), so a revocation reaches a running transfer within the status
+    lists' max age, without asking the consumer for a new presentation."""
 
-    def __init__(self, source: CredentialClaims) -> None:
+    def __init__(self, source: CredentialClaims, *, memo_seconds: float = RECHECK_MEMO_SECONDS) -> None:
         self._source = source
+        self._memo_seconds = memo_seconds
         # Where trust decisions are recorded (the node's transparency log, through its batched appender).
         self.record: Callable[[str, Mapping[str, Any]], None] | None = None
         self._recorded: dict[str, Any] = {}
+        self._memo: dict[str, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
     def claims_for(self, caller: VerifiedCaller) -> Mapping[str, Any]:
@@ -88,8 +92,20 @@ class LastVerified:
             claims = self._source.claims_for(caller)
             self._record_if_new(caller.did)
             return claims
-        outcome = self._source.outcome(caller.did)
-        return dict(outcome.claims) if outcome is not None else {}
+        return self._rechecked(caller.did)
+
+    def _rechecked(self, did: str) -> Mapping[str, Any]:
+        # Re-verifying a few credentials costs about a millisecond; a short memo keeps the data plane fast
+        # while revocation (status lists, reused ≤ trust_refresh_seconds) still reaches it within that time.
+        now = time.monotonic()
+        with self._lock:
+            hit = self._memo.get(did)
+        if hit is not None and now - hit[0] < self._memo_seconds:
+            return hit[1]
+        claims = dict(self._source.recheck(did))
+        with self._lock:
+            self._memo[did] = (now, claims)
+        return claims
 
     def _record_if_new(self, did: str) -> None:
         """Each fresh verification (not each cached reuse) is a trust decision worth keeping in the log."""
@@ -169,4 +185,5 @@ def credential_layer(
         url_guard=url_guard,
         max_cache_age=age,
     )
-    return wallet, service, LastVerified(claims), trust
+    memo = min(RECHECK_MEMO_SECONDS, refresh_seconds)
+    return wallet, service, LastVerified(claims, memo_seconds=memo), trust

@@ -23,6 +23,7 @@ from battrace.http.common import (
     read_body,
     read_json_object,
 )
+from battrace.operator.metering import MeteringDesk
 from battrace.operator.records import CertifyRequest, RecognizeRequest
 from battrace.operator.service import SpaceOperator
 from battrace.operator.witness import Witness
@@ -40,7 +41,25 @@ def create_app(operator: SpaceOperator, witness: Witness | None = None) -> FastA
     app.include_router(_public_routes(operator))
     app.include_router(_management_routes(operator), dependencies=api_key)
     app.include_router(_witness_routes(witness, api_key))
+    app.include_router(_metering_routes(operator, api_key))
     return app
+
+
+def _metering_routes(operator: SpaceOperator, api_key: list[Any]) -> APIRouter:
+    """Members hand in their signed monthly usage reports; the operator totals them per member (fees)."""
+    router = APIRouter(prefix="/space/metering", tags=["metering"])
+    desk = MeteringDesk(operator.files, operator.resolve, lambda: {p["did"] for p in operator.directory()})
+
+    @router.post("", status_code=201)
+    async def submit(request: Request) -> dict[str, Any]:
+        body = await read_json_object(request, MAX_BODY)
+        return await blocking(desk.submit, body.get("report"))
+
+    @router.get("/{period}", dependencies=api_key)
+    async def totals(period: str) -> dict[str, Any]:
+        return {"period": period, "members": await blocking(desk.totals, period)}
+
+    return router
 
 
 def _public_routes(operator: SpaceOperator) -> APIRouter:

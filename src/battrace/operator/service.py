@@ -177,6 +177,10 @@ class SpaceOperator:
             valid_until=now + STATUS_LIST_LIFETIME,
         )
 
+    def resolve(self, did: str) -> Mapping[str, Any]:
+        """A DID document, as this operator resolves them (did:web over HTTP)."""
+        return self._resolve(did)
+
     def directory(self) -> list[dict[str, Any]]:
         now, ledger = self._clock(), self.files.ledger()
         bits = ledger.status_list

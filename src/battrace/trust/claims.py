@@ -115,6 +115,9 @@ class ClaimsOutcome:
     claims: Mapping[str, Any]
     refusals: tuple[Refusal, ...]
     expires_at: datetime | None  # None: not cached (the presentation itself failed)
+    # The verified presentations the claims came from: their credentials can be re-checked (status, validity,
+    # trust) without a new presentation, e.g. on the data plane between two exchanges.
+    presentations: tuple[VerifiedPresentation, ...] = ()
 
 
 class _Refused(Exception):
@@ -257,6 +260,21 @@ class CredentialClaims:
         with self._lock:
             return self._last.get(did)
 
+    def recheck(self, did: str) -> Mapping[str, Any]:
+        """Claims from the credentials last presented by `did`, verified again now: revocation (status
+        lists, cached ≤ their max age), expiry and issuer trust apply without a new presentation. Empty if
+        nothing was ever accepted or anything fails (fail closed)."""
+        outcome = self.outcome(did)
+        if outcome is None or not outcome.presentations:
+            return {}
+        try:
+            lists = tuple(self._trust_lists())
+            accepted, refusals = self._credentials(did, outcome.presentations, lists, self._clock())
+        except Exception:  # never into the data plane: an unexpected failure denies
+            log.exception("re-checking the credentials of %s failed", did)
+            return {}
+        return _claims(accepted, refusals)
+
     def invalidate(self, did: str | None = None) -> None:
         with self._lock:
             if did is None:
@@ -279,7 +297,9 @@ class CredentialClaims:
             expires = min(expires, now + self._max_cache_age)
         for refusal in refusals:
             log.info("credential of %s refused: %s", caller.did, refusal)
-        return ClaimsOutcome(caller.did, _claims(accepted, refusals), tuple(refusals), expires)
+        return ClaimsOutcome(
+            caller.did, _claims(accepted, refusals), tuple(refusals), expires, tuple(presentations)
+        )
 
     def _presentations(
         self, caller: VerifiedCaller, now: datetime
@@ -335,7 +355,10 @@ class CredentialClaims:
             try:
                 verified.append(
                     verify_presentation(
-                        presentation, document, verifier_did=self._did, now=now,
+                        presentation,
+                        document,
+                        verifier_did=self._did,
+                        now=now,
                         replay_guard=self._replay_guard,
                     )
                 )
@@ -356,8 +379,12 @@ class CredentialClaims:
         for token in (t for p in presentations for t in p.credentials):
             try:
                 verified = verify_credential(
-                    token, issuer_document_for=self._resolve, is_trusted=decide,
-                    status=self._status, holder=holder, now=now,
+                    token,
+                    issuer_document_for=self._resolve,
+                    is_trusted=decide,
+                    status=self._status,
+                    holder=holder,
+                    now=now,
                 )
             except (CredentialUnauthenticated, CredentialForbidden) as error:
                 refusals.append(Refusal(error.reason, error.detail))
@@ -424,8 +451,12 @@ def _claims(accepted: Sequence[_Accepted], refusals: Sequence[Refusal]) -> dict[
         verified, decision = item.verified, item.decision
         _add_subject(claims, verified, decision)
         entries.append(
-            {"type": verified.credential_type, "issuer": verified.issuer, "via": decision.via,
-             "dataSpace": decision.space}
+            {
+                "type": verified.credential_type,
+                "issuer": verified.issuer,
+                "via": decision.via,
+                "dataSpace": decision.space,
+            }
         )
         why = "; ".join(decision.reasons) or "trusted"
         decisions.append(f"accepted {verified.credential_type} from {verified.issuer}: {why}")
