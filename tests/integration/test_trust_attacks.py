@@ -28,8 +28,8 @@ path admits the honest variant, so a refusal for the wrong reason (a broken harn
 | participant not on the allow-list     | invisible / 404 for a certified member not listed          |
 
 The last two rows are policy denials on accepted credentials: the node records no reason for them (strict
-xfail ``test_a_connect_mode_denial_is_explained_with_the_failed_constraint``). Revocation reaches the data plane
-of a running transfer: the credentials last presented are verified again there
+xfail ``test_a_connect_mode_denial_is_explained_with_the_failed_constraint``). Revocation reaches the data
+plane of a running transfer: the credentials last presented are verified again there
 (``test_a_revoked_member_is_refused_on_the_data_plane``).
 """
 
