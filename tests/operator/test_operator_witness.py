@@ -277,3 +277,17 @@ def test_the_background_loop_runs_rounds_until_stopped_and_survives_a_failed_rou
     time.sleep(0.05)
     assert len(rounds) == done, "no round after stop()"
     assert done >= 2 and len(space.cell.received) == 1
+
+
+def test_a_defect_met_with_one_member_does_not_stop_the_round(space: Setup) -> None:
+    space.cell.append(2)
+    space.car.append(2)
+    space.witness.poll_once()
+    space.car.append(1)
+    space.car.checkpoint = lambda: 42  # type: ignore[assignment,method-assign,return-value]
+    space.cell.append(1)
+    space.witness.poll_once()  # CAR < CELL: the broken member is polled first
+    assert space.record(CAR)["status"] == MemberStatus.UNREACHABLE
+    assert "internal error" in str(space.record(CAR)["error"])
+    assert space.record(CAR)["checkpoint"]["size"] == 2  # type: ignore[index]
+    assert space.record(CELL)["status"] == MemberStatus.OK and len(space.cell.received) == 2

@@ -186,7 +186,20 @@ class Witness:
     def poll_once(self) -> list[MemberRecord]:
         """One round over the directory; every member's outcome is stored before the next is polled."""
         with self._round:
-            return [self._poll(did) for did in sorted(self._files.directory())]
+            return [self._poll_guarded(did) for did in sorted(self._files.directory())]
+
+    def _poll_guarded(self, did: str) -> MemberRecord:
+        try:
+            return self._poll(did)
+        except Exception as error:  # a defect met with one member must not leave the others unwatched
+            log.exception("witness: polling %s failed", did)
+            previous = self.state().members.get(did)
+            record = MemberRecord(
+                did=did, status=MemberStatus.UNREACHABLE, polled_at=self._clock(),
+                checkpoint=previous.checkpoint if previous else None,
+                cosigned=previous.cosigned if previous else False, error=f"internal error: {error}",
+            )  # fmt: skip
+            return self._save(record)
 
     def _poll(self, did: str) -> MemberRecord:
         now = self._clock()
