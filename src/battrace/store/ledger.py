@@ -171,6 +171,8 @@ def subtree_hashes(tx: Tx, keys: Collection[tuple[int, int]]) -> dict[tuple[int,
     lookups themselves (~0.1 ms for the ~2 log2(n) keys of a proof); the SQL here is a plain string that the
     drivers keep prepared.
     """
+    if not keys:
+        return {}
     conn = tx.session.connection()
     postgres = conn.dialect.name == "postgresql"
     found: dict[tuple[int, int], bytes] = {}
