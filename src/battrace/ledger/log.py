@@ -63,23 +63,29 @@ def canonical_json(value: Any) -> bytes:
     return bytes(rfc8785.dumps(value))
 
 
+_SCALARS = frozenset({str, bool, type(None)})
+
+
 def _plain(value: Any) -> bool:
-    kind = type(value)  # exact types: subclasses (enums...) may serialise differently in the two encoders
-    if kind is str or kind is bool or value is None:
+    # Exact types: subclasses (enums...) may serialise differently in the two encoders. Written as loops
+    # with scalars tested inline, not all() over generators: this walk runs once per appended entry.
+    kind = type(value)
+    if kind in _SCALARS:
         return True
     if kind is int:
         return bool(_INT_MIN <= value <= _INT_MAX)
     if kind is dict:
-        return all(type(k) is str and _bmp_key(k) and _plain(v) for k, v in value.items())
+        for key, item in value.items():
+            # RFC 8785 §3.2.3 sorts keys by UTF-16 code units, Python by code points: the orders agree unless
+            # a key holds a character from U+D800 up (a surrogate pair sorts below U+E000..U+FFFF in UTF-16).
+            if type(key) is not str or not (key.isascii() or max(key) < "\ud800"):
+                return False
+            if type(item) not in _SCALARS and not _plain(item):
+                return False
+        return True
     if kind is list or kind is tuple:
-        return all(_plain(v) for v in value)
+        return all(type(item) in _SCALARS or _plain(item) for item in value)
     return False
-
-
-def _bmp_key(key: str) -> bool:
-    # RFC 8785 §3.2.3 sorts keys by UTF-16 code units, Python by code points; the orders agree unless a key
-    # holds a character from U+D800 up (a surrogate pair sorts below U+E000..U+FFFF in UTF-16).
-    return key.isascii() or max(key) < "\ud800"
 
 
 def leaf_data(kind: str, ts: str, event: Mapping[str, Any]) -> bytes:
