@@ -226,14 +226,20 @@ class TransparencyLog:
     def inclusion_proof(self, leaf_index: int, tree_size: int) -> list[bytes]:
         """RFC 9162 §2.1.3 audit path of `leaf_index` in the tree of `tree_size` (<= the current size)."""
         with self._store.read() as tx:
-            _check_size(tree_size, db.read_head(tx))
-            return db.with_subtrees(tx, lambda reader: inclusion_proof(leaf_index, tree_size, reader))
+            return db.with_head_and_subtrees(
+                tx,
+                lambda reader: inclusion_proof(leaf_index, tree_size, reader),
+                lambda head: _check_size(tree_size, head),
+            )
 
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
         """RFC 9162 §2.1.4 proof that the tree of `first` entries is a prefix of the tree of `second`."""
         with self._store.read() as tx:
-            _check_size(second, db.read_head(tx))
-            return db.with_subtrees(tx, lambda reader: consistency_proof(first, second, reader))
+            return db.with_head_and_subtrees(
+                tx,
+                lambda reader: consistency_proof(first, second, reader),
+                lambda head: _check_size(second, head),
+            )
 
     def entries(self, start: int, end: int) -> list[LogEntry]:
         """Entries start <= index < end: at most MAX_ENTRIES and never past the head (fewer is no error)."""

@@ -24,6 +24,7 @@ from battrace.store.tx import Tx
 
 T = TypeVar("T")
 Node = tuple[int, int, bytes]  # (level, index, hash) of a complete aligned subtree
+Key = tuple[int, int]  # (level, index)
 _HEAD_ID = 1
 _PLACEHOLDER = bytes(32)
 _ENTRIES = cast(Table, LogEntryRow.__table__)
@@ -251,6 +252,37 @@ def with_subtrees(tx: Tx, compute: Callable[[Any], T]) -> T:
     recorder = _Recorder()
     compute(recorder)
     return compute(_Fetched(subtree_hashes(tx, recorder.keys)))
+
+
+def with_head_and_subtrees(tx: Tx, compute: Callable[[Any], T], check_head: Callable[[int], None]) -> T:
+    """`with_subtrees` for readers: the committed head is read together with the hashes and handed to
+    `check_head` (which raises to refuse the request) before `compute` sees them.
+
+    On PostgreSQL the two reads share one round trip, a quarter of a proof's latency on a loaded server.
+    """
+    recorder = _Recorder()
+    compute(recorder)
+    conn = tx.session.connection()
+    if conn.dialect.name != "postgresql":  # SQLite: in-process, two statements cost nothing extra
+        head, hashes = read_head(tx), subtree_hashes(tx, recorder.keys)
+    else:
+        head, hashes = _pg_head_and_subtrees(conn, list(recorder.keys))
+    check_head(head)
+    return compute(_Fetched(hashes))
+
+
+def _pg_head_and_subtrees(conn: Connection, keys: Sequence[tuple[int, int]]) -> tuple[int, dict[Key, bytes]]:
+    sql, params = _pg_lookup(keys)
+    # The head rides along as a row at level -1 (no subtree has a negative level).
+    sql += f" UNION ALL SELECT -1, size, NULL FROM log_head WHERE id = {_HEAD_ID}"
+    head, found = 0, {}
+    with _driver(conn).cursor() as cur:
+        for level, index, h in cur.execute(sql, params).fetchall():
+            if level < 0:
+                head = int(index)
+            else:
+                found[(level, index)] = bytes(h)
+    return head, found
 
 
 def _entry(row: Any) -> LogEntry:
