@@ -2,11 +2,13 @@
 
     /work/venv/bin/python bench/ledger_log.py                       # both backends, 60 s of building each
     /work/venv/bin/python bench/ledger_log.py --backend sqlite --build-seconds 120
+    /work/venv/bin/python bench/ledger_log.py --backend sqlite --build-entries 10000000   # the goal's size
     /work/venv/bin/python bench/ledger_log.py --postgres-url postgresql+psycopg://postgres@db:5432/postgres
 
 Scenarios per backend: `single` (one append per transaction, as a business change records itself),
 `batched` (`append_many` in batches), then the log is grown with batches for `--build-seconds` and inclusion
-proofs, consistency proofs and a checkpoint are timed at the size reached (p50/p95 over `--samples`).
+proofs, consistency proofs and a checkpoint are timed at the size reached (p50/p95 over `--samples`). Goals
+(issue 4 item 9): appends >= 100 000/s batched, proofs <= 1 ms p50 at 10 million entries.
 PostgreSQL runs in a fresh database `battrace_bench_<random>` that is dropped afterwards.
 """
 
@@ -80,10 +82,11 @@ def _single(log: TransparencyLog, store: Store, n: int) -> None:
     print(f"  single appends   {n:>9,} entries {_rate(n, time.perf_counter() - start)}")
 
 
-def _batched(log: TransparencyLog, batch: int, seconds: float, label: str) -> int:
+def _batched(log: TransparencyLog, batch: int, seconds: float, label: str, until: int = 0) -> int:
+    """Append batches for `seconds`, or, when `until` is set, until the log holds that many entries."""
     start = time.perf_counter()
     n = 0
-    while time.perf_counter() - start < seconds:
+    while (log.size() < until) if until else (time.perf_counter() - start < seconds):
         log.append_many(("bench.batched", {**EVENT, "n": n + i}) for i in range(batch))
         n += batch
     print(f"  {label:<16} {n:>9,} entries {_rate(n, time.perf_counter() - start)} (batches of {batch:,})")
@@ -122,7 +125,7 @@ def run(store: Store, args: argparse.Namespace) -> None:
     log = TransparencyLog(store, signer, origin=ORIGIN, clock=_clock)
     _single(log, store, args.single)
     _batched(log, args.batch, args.batched_seconds, "append_many")
-    _batched(log, args.batch, args.build_seconds, "building")
+    _batched(log, args.batch, args.build_seconds, "building", args.build_entries)
     _proofs(log, args.samples)
 
 
@@ -135,6 +138,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=50_000)
     parser.add_argument("--batched-seconds", type=float, default=10)
     parser.add_argument("--build-seconds", type=float, default=60)
+    parser.add_argument("--build-entries", type=int, default=0, help="build to this size (overrides seconds)")
     parser.add_argument("--samples", type=int, default=1000)
     args = parser.parse_args()
     if args.backend in ("sqlite", "both"):
