@@ -27,10 +27,10 @@ path admits the honest variant, so a refusal for the wrong reason (a broken harn
 | security profile too low              | claims say BASE, no refusal: the policy denied (404)       |
 | participant not on the allow-list     | invisible / 404 for a certified member not listed          |
 
-The last two rows are policy denials on accepted credentials: the node records no reason for them (strict
-xfail ``test_a_connect_mode_denial_is_explained_with_the_failed_constraint``). Revocation reaches the data
-plane of a running transfer: the credentials last presented are verified again there
-(``test_a_revoked_member_is_refused_on_the_data_plane``).
+The last two rows are policy denials on accepted credentials: the provider records which definition, policy
+and constraint refused the caller (``test_a_connect_mode_denial_is_explained_with_the_failed_constraint``).
+Revocation reaches the data plane of a running transfer: the credentials last presented are verified again
+there (``test_a_revoked_member_is_refused_on_the_data_plane``).
 """
 
 from __future__ import annotations
@@ -474,16 +474,6 @@ def test_members_only_admits_certified_members(world: World) -> None:
     assert node_negotiates(world, world.member, world.members_only)["state"] == "FINALIZED"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "node bug (issue 3 §7, 'every decision explained and recorded ... with the constraint and reason'): "
-        "an access-policy denial is recorded nowhere. The catalog logs only the offers it showed "
-        "(connector/catalog.py _record), OfferBook.resolve answers 404 'unknown offer' without keeping the "
-        "decision, and GET /management/v3/trust/decisions/{did} explains only the credential verification, "
-        "so the provider's operator cannot see which asset/policy and constraint refused the caller"
-    ),
-)
 @pytest.mark.parametrize("mode", ["security_profile", "allow_list"])
 def test_a_connect_mode_denial_is_explained_with_the_failed_constraint(world: World, mode: str) -> None:
     policy, operand = {

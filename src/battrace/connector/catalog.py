@@ -29,7 +29,7 @@ class CatalogService:
     def catalog(self, caller: VerifiedCaller) -> dict[str, Any]:
         evaluation = self._ctx.evaluation(caller, "catalog")
         with self._ctx.store.read() as tx:
-            offers = list(OfferBook(tx, self._ctx.operands).visible(evaluation))
+            offers = list(OfferBook(tx, self._ctx.operands, self._ctx.denials).visible(evaluation))
         self._record(caller, "CatalogRequestMessage", [o.offer_id for o in offers])
         datasets, contexts = self._datasets(offers)
         catalog: dict[str, Any] = {
@@ -46,7 +46,9 @@ class CatalogService:
     def dataset(self, caller: VerifiedCaller, dataset_id: str) -> dict[str, Any]:
         evaluation = self._ctx.evaluation(caller, "catalog")
         with self._ctx.store.read() as tx:
-            offers = list(OfferBook(tx, self._ctx.operands).visible(evaluation, asset_id=dataset_id))
+            offers = list(
+                OfferBook(tx, self._ctx.operands, self._ctx.denials).visible(evaluation, asset_id=dataset_id)
+            )
         self._record(caller, "DatasetRequestMessage", [o.offer_id for o in offers], dataset=dataset_id)
         if not offers:
             # An invisible dataset answers exactly like a missing one (DSP 2025-1 §2.1, TCK CAT:01-03).

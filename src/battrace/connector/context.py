@@ -5,6 +5,8 @@ Composition happens in plain code (battrace.connector.node); services receive th
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -48,6 +50,27 @@ def node_operands() -> LeftOperandRegistry:
     registry = default_registry()
     register_mode_operands(registry)
     return registry
+
+
+class PolicyDenials:
+    """The latest access-policy denials per participant (bounded), for the operator's explanation route; each
+    one is also handed to `record` (the transparency log) when set."""
+
+    def __init__(self, per_participant: int = 20) -> None:
+        self._per_participant = per_participant
+        self._by_did: dict[str, deque[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self.record: Callable[[str, Mapping[str, Any]], None] | None = None
+
+    def __call__(self, did: str, denial: dict[str, Any]) -> None:
+        with self._lock:
+            self._by_did.setdefault(did, deque(maxlen=self._per_participant)).append(denial)
+        if self.record is not None:
+            self.record("policy.denied", {"peer": did, **denial})
+
+    def of(self, did: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._by_did.get(did, ()))
 
 
 class EventLog(Protocol):
@@ -97,6 +120,7 @@ class ConnectorContext:
     log: EventLog = field(default_factory=NoEventLog)
     contracts: ContractHooks = field(default_factory=NoContracts)
     wake_dispatcher: Callable[[], None] = lambda: None
+    denials: PolicyDenials = field(default_factory=lambda: PolicyDenials())
     # (process kind, process id) -> returns once none of its outgoing messages is on the wire (bounded wait)
     await_settled: Callable[[str, str], None] = lambda kind, process_id: None
     dispatcher_busy: Callable[[], bool] = lambda: False

@@ -106,7 +106,7 @@ class NegotiationService:
         callback = check_peer_url(
             str(msg.callback_address), dev=self._ctx.dev, allowed_hosts=self._ctx.allowed_peer_hosts
         )
-        offered, proposed, decision = OfferBook(tx, self._ctx.operands).resolve(
+        offered, proposed, decision = OfferBook(tx, self._ctx.operands, self._ctx.denials).resolve(
             msg.offer, msg.context, evaluation
         )
         now = self._ctx.clock()

@@ -112,6 +112,7 @@ class Node:
         self.dataplane = DataPlane(self.ctx, self.http, self.keys)
         self.reads_log = BatchedAppender(self.log)
         self.dataplane.reads_log = self.reads_log.submit
+        self.ctx.denials.record = self.reads_log.submit
         if self.credential_claims is not None:
             self.credential_claims.record = self.reads_log.submit
         self.peers = PeerClient(self.ctx, self.keys, self.http)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ from battrace.policy import (
 from battrace.store import Tx
 
 EDC_ID = "https://w3id.org/edc/v0.0.1/ns/id"
+DenialSink = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,10 @@ def _criterion(raw: Mapping[str, Any]) -> Criterion:
 class OfferBook:
     """Reads contract definitions and policies from one transaction; parses each policy once per book."""
 
-    def __init__(self, tx: Tx, operands: LeftOperandRegistry) -> None:
+    def __init__(self, tx: Tx, operands: LeftOperandRegistry, on_denied: DenialSink | None = None) -> None:
         self._tx = tx
         self._operands = operands
+        self._on_denied = on_denied
         self._policies: dict[str, Policy] = {}
 
     def policy(self, policy_id: str) -> Policy:
@@ -98,11 +100,29 @@ class OfferBook:
         assets = self._assets(asset_id)
         for definition in definitions:
             selected = [a for a in assets if selects(definition, a)]
-            if not selected or not self.access_decision(definition, evaluation).allowed:
+            if not selected or not self._admits(definition, selected, evaluation):
                 continue
             policy = self.policy(definition.contract_policy_id)
             for asset in selected:
                 yield OfferedContract(make_offer_id(definition.id, asset.id), asset, definition, policy)
+
+    def _admits(
+        self, definition: ContractDefinition, assets: Sequence[Asset], evaluation: EvaluationContext
+    ) -> bool:
+        decision = self.access_decision(definition, evaluation)
+        if not decision.allowed and self._on_denied is not None:
+            # The caller only sees "nothing" (existence is not leaked); the operator sees why (issue 3 §7).
+            self._on_denied(
+                evaluation.participant_did,
+                {
+                    "scope": evaluation.scope,
+                    "contractDefinition": definition.id,
+                    "accessPolicy": definition.access_policy_id,
+                    "assets": [a.id for a in assets],
+                    "reasons": list(decision.reasons),
+                },
+            )
+        return decision.allowed
 
     def _assets(self, asset_id: str | None) -> Sequence[Asset]:
         if asset_id is not None:
@@ -127,7 +147,7 @@ class OfferBook:
         asset = self._tx.get_asset(asset_id)
         if definition is None or asset is None or not selects(definition, asset):
             raise NotFound(f"unknown offer {offer_id!r}")
-        if not self.access_decision(definition, evaluation).allowed:
+        if not self._admits(definition, [asset], evaluation):
             raise NotFound(f"unknown offer {offer_id!r}")
         proposed = parse_policy(offer, policy_context(context))
         contract = self.policy(definition.contract_policy_id)

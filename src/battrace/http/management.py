@@ -329,12 +329,11 @@ def _negotiation_routes(router: APIRouter, node: Node, limit: int) -> None:
     @router.get("/trust/decisions/{participant_did:path}")
     async def trust_decision(participant_did: str) -> JSONResponse:
         """battrace extension: the last credential verification of a participant, with its reasons."""
-        if node.credential_claims is None:
-            raise NotFound("this node belongs to no data space: claims come from its configuration only")
-        explained = node.credential_claims.explain(participant_did)
-        if explained is None:
-            raise NotFound(f"no credentials of {participant_did!r} have been verified yet")
-        return JSONResponse(explained)
+        explained = node.credential_claims.explain(participant_did) if node.credential_claims else None
+        denials = node.ctx.denials.of(participant_did)
+        if explained is None and not denials:
+            raise NotFound(f"nothing has been decided about {participant_did!r} yet")
+        return JSONResponse({**(explained or {"participant": participant_did}), "policyDenials": denials})
 
     @router.get("/contractagreements/{agreement_id}")
     async def get_agreement(agreement_id: str) -> JSONResponse:
