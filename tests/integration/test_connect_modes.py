@@ -3,14 +3,16 @@ meeting a security profile) gate the catalog and the negotiation of a real node.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 
-from battrace.client import EDC_CONTEXT, first_offer
+from battrace.client import EDC_CONTEXT, ManagementError, first_offer
 from battrace.trust import min_security_profile, only_participants, only_with_attributes, policy_document
 
 from .conftest import Network, make_network
@@ -90,3 +92,30 @@ def test_a_refused_participant_cannot_negotiate_with_a_replayed_offer(net: Netwo
         negotiation = stranger.negotiate(net.provider.dsp, net.provider.did, asset_id, offer, contexts)
         assert stranger.wait_negotiation(negotiation)["state"] == "TERMINATED"
     assert net.negotiate(asset_id)["state"] == "FINALIZED"
+
+
+def test_a_node_wide_connect_permission_refuses_other_connectors_before_any_asset_policy(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    network = make_network(tmp_path_factory.mktemp("node-wide"))
+    network.provider.extra["connect"] = {"minSecurityProfile": "TRUST"}
+    network.provider.peers[network.consumer.did].update({"securityProfile": "TRUST_PLUS"})
+    network.provider.peers[network.stranger.did] = {"securityProfile": "BASE", "membership": "active"}
+    for node in (network.provider, network.consumer, network.stranger):
+        node.start()
+    try:
+        asset_id = network.publish({"open": True}, access=[{"action": "access"}])
+        assert visible(network, network.consumer, asset_id)
+        with network.stranger.client() as client, pytest.raises(ManagementError) as refused:
+            client.catalog(network.provider.dsp, network.provider.did)
+        assert "403" in str(refused.value.body)
+        explained = httpx.get(
+            network.provider.base_url
+            + f"/management/v3/trust/decisions/{quote(network.stranger.did, safe='')}",
+            headers={"X-Api-Key": network.provider.api_key},
+        ).json()
+        assert explained["policyDenials"][-1]["connectPermission"] is True
+        assert "securityProfile" in json.dumps(explained["policyDenials"][-1]["reasons"])
+    finally:
+        for node in (network.stranger, network.consumer, network.provider):
+            node.stop()

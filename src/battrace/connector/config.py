@@ -38,6 +38,9 @@ class NodeSettings(BaseModel):
     # Data spaces this node belongs to (their operators' base URLs): their signed trust lists and recognitions
     # decide whose credentials count. Empty: claims come from `peers` only.
     spaces: tuple[str, ...] = ()
+    # Node-wide connect permission (BASC §5.1 ②), e.g. {minSecurityProfile = "TRUST"}, {participants = [..]}:
+    # gates every DSP request and every data-plane call, on top of each asset's own access policy.
+    connect: dict[str, Any] = Field(default_factory=dict)
     # How long trust lists, recognitions, status lists and verified claims are reused (issue 3: ≤ 60 s).
     trust_refresh_seconds: float = Field(default=60.0, ge=0, le=3600)
     # Optional allow-list of peer hosts; empty = any public host.

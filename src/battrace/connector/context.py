@@ -13,8 +13,9 @@ from typing import Any, Protocol
 
 from battrace.clock import Clock, IdFactory, system_clock, urn_uuid
 from battrace.connector.records import Negotiation
+from battrace.errors import Forbidden
 from battrace.identity import ClaimsSource, VerifiedCaller
-from battrace.policy import EvaluationContext, LeftOperandRegistry, Policy, default_registry
+from battrace.policy import EvaluationContext, LeftOperandRegistry, Policy, default_registry, evaluate
 from battrace.store import Store, Tx
 from battrace.trust.modes import register_mode_operands
 
@@ -121,6 +122,7 @@ class ConnectorContext:
     contracts: ContractHooks = field(default_factory=NoContracts)
     wake_dispatcher: Callable[[], None] = lambda: None
     denials: PolicyDenials = field(default_factory=lambda: PolicyDenials())
+    connect_policy: Policy | None = None
     # (process kind, process id) -> returns once none of its outgoing messages is on the wire (bounded wait)
     await_settled: Callable[[str, str], None] = lambda kind, process_id: None
     dispatcher_busy: Callable[[], bool] = lambda: False
@@ -130,6 +132,18 @@ class ConnectorContext:
         return EvaluationContext(
             scope=scope, participant_did=caller.did, claims=claims, now=self.clock(), **extra
         )
+
+    def admit(self, evaluation: EvaluationContext) -> None:
+        """The node-wide connect permission: refuse (403) a participant this node does not connect with."""
+        if self.connect_policy is None:
+            return
+        decision = evaluate(self.connect_policy, evaluation, registry=self.operands)
+        if not decision.allowed:
+            self.denials(
+                evaluation.participant_did,
+                {"scope": evaluation.scope, "connectPermission": True, "reasons": list(decision.reasons)},
+            )
+            raise Forbidden("this node does not accept connections from this participant")
 
     def claims_for_did(self, did: str) -> Mapping[str, Any]:
         """Claims about a counterparty known only by DID (data plane, re-checks after the handshake)."""

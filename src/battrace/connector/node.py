@@ -42,6 +42,7 @@ from battrace.ledger.exchange import PeerLog, ReceiptExchange, peer_log
 from battrace.ledger.log import TransparencyLog
 from battrace.ledger.note import CosignatureSigner, NoteSigner
 from battrace.store import DbReplayGuard, Store
+from battrace.trust.modes import policy_from_config
 from battrace.trust.wallet import credential_service_entry
 
 log = logging.getLogger("battrace.node")
@@ -96,6 +97,7 @@ class Node:
             allowed_peer_hosts=settings.allowed_peer_hosts,
             edr_token_ttl=settings.edr_token_ttl,
             auto_approve=settings.auto_approve,
+            connect_policy=policy_from_config(settings.connect) if settings.connect else None,
             clock=clock,
         )
         # C2SP checkpoint origin = host and path of the node, also the note key name (tlog-checkpoint).

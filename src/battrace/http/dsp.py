@@ -52,7 +52,9 @@ def dsp_router(node: Node) -> APIRouter:
     limit = node.settings.max_body_bytes
 
     async def caller_of(request: Request) -> VerifiedCaller:
-        return await blocking(node.verifier.verify, request.headers.get("authorization"))
+        caller = await blocking(node.verifier.verify, request.headers.get("authorization"))
+        await blocking(lambda: node.ctx.admit(node.ctx.evaluation(caller, "connect")))
+        return caller
 
     async def message(request: Request, expected: type[Any]) -> tuple[Any, JSON]:
         raw = await read_json_object(request, limit)
