@@ -61,6 +61,8 @@ _LOCAL_FILES: dict[str, str] = {
     "https://www.w3.org/ns/credentials/examples/v2": "w3c-credentials-examples-v2.jsonld",
     "https://w3id.org/catenax/credentials/v1.0.0": "catenax-credentials-v1.0.0.jsonld",
     "https://w3id.org/battrace/credentials/v1": "battrace-credentials-v1.jsonld",
+    # Gaia-X shaped self-descriptions (battrace.trust.selfdescription): the gx and bt prefixes.
+    "https://w3id.org/battrace/gaia-x/v1": "battrace-gaiax-v1.jsonld",
 }
 
 
