@@ -95,7 +95,8 @@ class DataPlane:
                 raise Forbidden(f"transfer is {state}; data flows only while STARTED")
             if agreement is None or asset is None:
                 raise NotFound("the asset of this agreement is no longer offered")
-            self._ctx.admit(self._ctx.evaluation_for(edr.consumer_did, "connect"))
+            if self._ctx.connect_policy is not None:
+                self._ctx.admit(self._ctx.evaluation_for(edr.consumer_did, "connect"))
             self._check_usage(agreement, edr.consumer_did)
             if content is not None:
                 response = DataResponse(200, content.content_type, content.data, agreement.id)

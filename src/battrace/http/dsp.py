@@ -53,7 +53,8 @@ def dsp_router(node: Node) -> APIRouter:
 
     async def caller_of(request: Request) -> VerifiedCaller:
         caller = await blocking(node.verifier.verify, request.headers.get("authorization"))
-        await blocking(lambda: node.ctx.admit(node.ctx.evaluation(caller, "connect")))
+        if node.ctx.connect_policy is not None:  # claims cost a DCP round trip: only when a policy needs them
+            await blocking(lambda: node.ctx.admit(node.ctx.evaluation(caller, "connect")))
         return caller
 
     async def message(request: Request, expected: type[Any]) -> tuple[Any, JSON]:
