@@ -5,7 +5,7 @@ Issued form (default, the Catena-X / DCP ``vc11-sl2021/jwt`` profile): VC Data M
 ``sub``↔credentialSubject.id, ``nbf``↔issuanceDate, ``exp``↔expirationDate, ``jti``↔id. The VC DM 2.0 form
 (``typ: vc+jwt``, the payload is the credential, VC-JOSE-COSE §3.1.1) is issued on request and accepted
 on input.
-Signatures: EdDSA (Ed25519) or ES256 (P-256).
+Signatures: EdDSA (Ed25519), ES256 (P-256) or, to verify, ES256K (secp256k1, RFC 8812).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import Any, Literal
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jws
+from joserfc._rfc8812 import ES256K as ES256K_MODEL
+from joserfc._rfc8812 import register_secp256k1
 from joserfc.errors import JoseError
 from joserfc.jwa import JWS_ALGORITHMS, JWSAlgModel
 from joserfc.jwk import ECKey, OKPKey
@@ -44,17 +46,25 @@ VC2_TYPS = frozenset(
 VC1_TYPS = frozenset({"JWT", "jwt", "application/jwt"})
 
 ES256 = "ES256"
+ES256K = "ES256K"
 _ES256_MODEL = next(alg for alg in JWS_ALGORITHMS if alg.name == ES256)
+# RFC 8812: ES256K (secp256k1) is what several Catena-X sample credentials are signed with; joserfc needs the
+# curve registered before a secp256k1 JWK can be imported.
+register_secp256k1()
 
 
 class _CredentialRegistry(JWSRegistry):
     # identity's Ed25519 registry (EdDSA registered without joserfc's RFC 9864 warning) plus ES256 (P-256),
     # the Catena-X / EUDI default. Nothing else can be looked up: "none", HS*, RS* are unknown names here.
-    algorithms: dict[str, JWSAlgModel] = {**identity_jose.REGISTRY.algorithms, ES256: _ES256_MODEL}  # noqa: RUF012
+    algorithms: dict[str, JWSAlgModel] = {  # noqa: RUF012
+        **identity_jose.REGISTRY.algorithms,
+        ES256: _ES256_MODEL,
+        ES256K: ES256K_MODEL,
+    }
     recommended: list[str] = []  # noqa: RUF012 (joserfc API)
 
 
-ACCEPTED_ALGORITHMS = frozenset({*identity_jose.ACCEPTED_ALGORITHMS, ES256})
+ACCEPTED_ALGORITHMS = frozenset({*identity_jose.ACCEPTED_ALGORITHMS, ES256, ES256K})
 REGISTRY = _CredentialRegistry(algorithms=sorted(ACCEPTED_ALGORITHMS), strict_check_header=False)
 
 SigningKey = Ed25519PrivateKey | ec.EllipticCurvePrivateKey
