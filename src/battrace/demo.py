@@ -37,6 +37,15 @@ CELL_FOOTPRINT: dict[str, Any] = {
 }
 CELL_MAKER_BPN = "BPNL000000000CEL"
 OEM_BPN = "BPNL000000000OEM"
+PCF_PROPERTIES = {"http://purl.org/dc/terms/type": {"@id": "https://w3id.org/catenax/taxonomy#PcfExchange"}}
+# Access: members of a recognised data space, and only this carmaker (Catena-X operands over credentials).
+MEMBERS_WITH_BPN = [{"action": "access", "constraint": [{"and": [
+    {"leftOperand": "Membership", "operator": "eq", "rightOperand": "active"},
+    {"leftOperand": "BusinessPartnerNumber", "operator": "isAnyOf", "rightOperand": [OEM_BPN]},
+]}]}]  # fmt: skip
+PCF_USAGE = [{"action": "use", "constraint": [{"and": [
+    {"leftOperand": "UsagePurpose", "operator": "isAnyOf", "rightOperand": ["cx.pcf.base:1"]},
+]}]}]  # fmt: skip
 
 
 def run_demo(
@@ -151,52 +160,9 @@ def _exchange(step: _Stepper, cell_maker: NodeProcess, oem: NodeProcess) -> dict
     provider, consumer = cell_maker.client(), oem.client()
 
     def publish() -> None:
-        provider.create_asset(
-            "cell-pcf-NMC811",
-            CELL_FOOTPRINT,
-            properties={
-                "http://purl.org/dc/terms/type": {"@id": "https://w3id.org/catenax/taxonomy#PcfExchange"}
-            },
-        )
-        provider.create_policy(
-            "members-only",
-            [
-                {
-                    "action": "access",
-                    "constraint": [
-                        {
-                            "and": [
-                                {"leftOperand": "Membership", "operator": "eq", "rightOperand": "active"},
-                                {
-                                    "leftOperand": "BusinessPartnerNumber",
-                                    "operator": "isAnyOf",
-                                    "rightOperand": [OEM_BPN],
-                                },
-                            ]
-                        }
-                    ],
-                }
-            ],
-        )
-        provider.create_policy(
-            "pcf-usage",
-            [
-                {
-                    "action": "use",
-                    "constraint": [
-                        {
-                            "and": [
-                                {
-                                    "leftOperand": "UsagePurpose",
-                                    "operator": "isAnyOf",
-                                    "rightOperand": ["cx.pcf.base:1"],
-                                },
-                            ]
-                        }
-                    ],
-                }
-            ],
-        )
+        provider.create_asset("cell-pcf-NMC811", CELL_FOOTPRINT, properties=PCF_PROPERTIES)
+        provider.create_policy("members-only", MEMBERS_WITH_BPN)
+        provider.create_policy("pcf-usage", PCF_USAGE)
         provider.create_contract_definition("pcf-offer", "members-only", "pcf-usage", ["cell-pcf-NMC811"])
 
     step("cell maker publishes its cell carbon footprint", publish)
