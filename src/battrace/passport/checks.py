@@ -1,0 +1,244 @@
+"""Semantic checks on passport values, beyond what a JSON schema says.
+
+Each ``check_*`` is a pure function raising InvalidInput whose message names the attribute and the rule, and
+whose ``reason`` is a stable rule id. ``validate_passport`` runs them all over a flat mapping keyed by
+attribute key and collects every problem instead of stopping at the first.
+Pure module: no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from battrace.errors import InvalidInput
+from battrace.passport.attributes import (
+    ATTRIBUTES,
+    Attribute,
+    BatteryCategory,
+    Requirement,
+    ValueKind,
+    attribute,
+    mandatory_for,
+)
+from battrace.trust.identifiers import identifier_from_claim
+
+# DIN DKE SPEC 99100 gives manufacturing and into-service dates as ISO 8601 YYYY-MM; a full date is accepted.
+_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})(?:-([0-9]{2}))?$")
+# Annex XIII 1(m): warranty period in years and months, carried as an ISO 8601 duration (P5Y, P6M, P5Y6M).
+_PERIOD = re.compile(r"^P(?=[0-9])(?:[0-9]+Y)?(?:[0-9]+M)?$")
+# CAS Registry Number: 2-7 digits, 2 digits, 1 check digit.
+_CAS = re.compile(r"^([0-9]{2,7})-([0-9]{2})-([0-9])$")
+# Units in which a negative value is meaningful; every other quantity in Annex XIII is a magnitude or count.
+_SIGNED_UNITS = frozenset({"°C"})
+# Tolerance on the 100 % sum of a composition declared complete (rounding of the declared shares).
+COMPLETE_TOLERANCE = 0.5
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a passport: the attribute key, a stable rule id and a readable message."""
+
+    key: str
+    rule: str
+    message: str
+
+
+def _fail(key: str, rule: str, message: str) -> InvalidInput:
+    return InvalidInput(f"{key}: {message}", reason=rule, attribute=key)
+
+
+def check_date(key: str, value: object) -> date:
+    """A real calendar date (no 2025-02-30); YYYY-MM is read as the first of the month."""
+    match = _DATE.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise _fail(key, "date_format", f"expected an ISO 8601 date YYYY-MM or YYYY-MM-DD, got {value!r}")
+    year, month, day = int(match[1]), int(match[2]), int(match[3] or 1)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise _fail(key, "date_real", f"{value!r} is not a calendar date") from None
+
+
+def check_number(key: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _fail(key, "kind_number", f"expected a finite number, got {value!r}")
+    return float(value)
+
+
+def check_non_negative(key: str, value: object) -> float:
+    number = check_number(key, value)
+    if number < 0:
+        raise _fail(key, "non_negative", f"a quantity cannot be negative, got {number}")
+    return number
+
+
+def check_percentage(key: str, value: object) -> float:
+    number = check_number(key, value)
+    if not 0 <= number <= 100:
+        raise _fail(key, "percentage_range", f"a percentage lies in 0-100, got {number}")
+    return number
+
+
+def check_unit(key: str, unit: object) -> None:
+    """The unit stated with a value must be the catalogue's unit for that attribute (no silent conversion)."""
+    expected = attribute(key).unit
+    if unit != expected:
+        raise _fail(key, "unit", f"unit must be {expected!r}, got {unit!r}")
+
+
+def cas_check_digit(body: str) -> int:
+    """CAS check digit: sum of each digit times its position counted from the right, mod 10."""
+    return sum(int(d) * n for n, d in enumerate(reversed(body), start=1)) % 10
+
+
+def check_cas_number(key: str, value: object) -> str:
+    match = _CAS.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise _fail(key, "cas_format", f"a CAS number is NNNNNNN-NN-N, got {value!r}")
+    expected = cas_check_digit(match[1] + match[2])
+    if int(match[3]) != expected:
+        raise _fail(
+            key, "cas_check_digit", f"CAS number {value} has check digit {match[3]}, expected {expected}"
+        )
+    return str(value)
+
+
+def check_composition_shares(key: str, shares: Sequence[float], complete: bool) -> None:
+    """Material shares add up to at most 100 %, and to 100 % (within COMPLETE_TOLERANCE) when declared
+    complete (Annex XIII 1(b), 2(a): material composition)."""
+    total = sum(shares)
+    if total > 100 + 1e-9:
+        raise _fail(key, "composition_over_100", f"material shares add up to {total} %, more than 100 %")
+    if complete and abs(total - 100) > COMPLETE_TOLERANCE:
+        raise _fail(
+            key, "composition_incomplete", f"composition declared complete but shares add up to {total} %"
+        )
+
+
+def _check_text(key: str, value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(key, "kind_text", f"expected a non-empty string, got {value!r}")
+
+
+def _check_period(key: str, value: object) -> None:
+    if not isinstance(value, str) or not _PERIOD.match(value):
+        raise _fail(
+            key, "period_format", f"expected an ISO 8601 period in years and months (P5Y6M), got {value!r}"
+        )
+
+
+def _check_list(key: str, value: object) -> None:
+    if not isinstance(value, list) or not value:
+        raise _fail(key, "kind_list", f"expected a non-empty list, got {value!r}")
+    for entry in value:
+        _check_text(key, entry)
+
+
+def _check_organisation(key: str, value: object) -> None:
+    # Operators and manufacturers carry the typed company identifiers of battrace.trust.identifiers.
+    if not isinstance(value, Mapping):
+        raise _fail(key, "kind_organisation", f"expected an identifier claim {{type, value}}, got {value!r}")
+    try:
+        identifier_from_claim(value)
+    except InvalidInput as exc:
+        raise _fail(key, "organisation_identifier", exc.detail) from None
+
+
+def _check_quantity(entry: Attribute, value: object) -> None:
+    """A bare number in the catalogue unit, or ``{"value": n, "unit": u}`` with u the catalogue unit."""
+    if isinstance(value, Mapping):
+        check_unit(entry.key, value.get("unit"))
+        value = value.get("value")
+    if entry.kind is ValueKind.PERCENTAGE:
+        check_percentage(entry.key, value)
+    elif entry.unit in _SIGNED_UNITS:
+        check_number(entry.key, value)
+    else:
+        check_non_negative(entry.key, value)
+
+
+def _check_component(key: str, component: object) -> float:
+    if not isinstance(component, Mapping):
+        raise _fail(key, "kind_composition", f"a component is a mapping with a name, got {component!r}")
+    _check_text(key, component.get("name"))
+    if component.get("cas") is not None:
+        check_cas_number(key, component["cas"])
+    share = component.get("share")
+    return 0.0 if share is None else check_percentage(key, share)
+
+
+def _check_composition(key: str, value: object) -> None:
+    complete = False
+    if isinstance(value, Mapping):
+        complete = value.get("complete") is True
+        value = value.get("components")
+    if not isinstance(value, list) or not value:
+        raise _fail(key, "kind_composition", f"expected a non-empty list of components, got {value!r}")
+    check_composition_shares(key, [_check_component(key, c) for c in value], complete)
+
+
+def _check_choice(entry: Attribute, value: object) -> None:
+    if value not in entry.choices:
+        raise _fail(entry.key, "choice", f"must be one of {list(entry.choices)}, got {value!r}")
+
+
+_BY_KIND: dict[ValueKind, Callable[[Attribute, object], object]] = {
+    ValueKind.TEXT: lambda a, v: _check_text(a.key, v),
+    ValueKind.IDENTIFIER: lambda a, v: _check_text(a.key, v),
+    ValueKind.DOCUMENT: lambda a, v: _check_text(a.key, v),
+    ValueKind.ORGANISATION: lambda a, v: _check_organisation(a.key, v),
+    ValueKind.DATE: lambda a, v: check_date(a.key, v),
+    ValueKind.PERIOD: lambda a, v: _check_period(a.key, v),
+    ValueKind.NUMBER: _check_quantity,
+    ValueKind.PERCENTAGE: _check_quantity,
+    ValueKind.CHOICE: _check_choice,
+    ValueKind.LIST: lambda a, v: _check_list(a.key, v),
+    ValueKind.COMPOSITION: lambda a, v: _check_composition(a.key, v),
+}
+
+
+def check_value(key: str, value: object) -> None:
+    """Every rule for one attribute value; raises InvalidInput on the first broken one."""
+    entry = attribute(key)
+    _BY_KIND[entry.kind](entry, value)
+
+
+def _problem(key: str, exc: InvalidInput) -> Problem:
+    return Problem(key, str(exc.extra.get("reason", "invalid")), exc.detail)
+
+
+def validate_passport(values: Mapping[str, object], category: BatteryCategory) -> list[Problem]:
+    """All problems of a flat passport (attribute key -> value) for a battery of ``category``."""
+    known = {a.key for a in ATTRIBUTES}
+    problems: list[Problem] = []
+    for key, value in values.items():
+        if key not in known:
+            problems.append(Problem(key, "unknown_attribute", f"{key}: not an attribute of the catalogue"))
+            continue
+        if attribute(key).requirement(category) is Requirement.NOT_APPLICABLE:
+            problems.append(
+                Problem(key, "not_applicable", f"{key}: does not apply to {category.value} batteries")
+            )
+            continue
+        try:
+            check_value(key, value)
+        except InvalidInput as exc:
+            problems.append(_problem(key, exc))
+    problems.extend(
+        Problem(a.key, "missing_mandatory", f"{a.key}: mandatory for {category.value} batteries ({a.annex})")
+        for a in mandatory_for(category)
+        if a.key not in values
+    )
+    if values.get("battery_category", category.value) != category.value:
+        problems.append(
+            Problem(
+                "battery_category",
+                "category_mismatch",
+                f"battery_category: passport validated as {category.value}",
+            )
+        )
+    return problems
