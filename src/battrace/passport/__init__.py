@@ -17,6 +17,7 @@ from battrace.passport.attributes import (
 )
 from battrace.passport.checks import Problem, check_value, validate_passport
 from battrace.passport.identifiers import Gtin, Sgtin, UniqueIdentifier
+from battrace.passport.qr import passport_url, qr_png, qr_svg
 
 __all__ = [
     "ATTRIBUTES",
@@ -36,5 +37,8 @@ __all__ = [
     "check_value",
     "mandatory_for",
     "may_see",
+    "passport_url",
+    "qr_png",
+    "qr_svg",
     "validate_passport",
 ]
