@@ -8,9 +8,10 @@ Pure module: no I/O.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -36,6 +37,11 @@ _CAS = re.compile(r"^([0-9]{2,7})-([0-9]{2})-([0-9])$")
 _SIGNED_UNITS = frozenset({"°C"})
 # Tolerance on the 100 % sum of a composition declared complete (rounding of the declared shares).
 COMPLETE_TOLERANCE = 0.5
+# Tolerance on the 100 % sum of the four Annex II life-cycle stage shares of the carbon footprint. The shares
+# are shares of the declared total (carbon_footprint_per_functional_unit; the use stage is excluded by
+# Annex II), so they add up to 100 %. They are usually published as whole percentages: each of the four may
+# be off by up to 0.5 points through rounding, hence 4 x 0.5 = 2 points.
+CARBON_FOOTPRINT_STAGE_TOLERANCE = 2.0
 
 
 @dataclass(frozen=True)
@@ -211,8 +217,154 @@ def _problem(key: str, exc: InvalidInput) -> Problem:
     return Problem(key, str(exc.extra.get("reason", "invalid")), exc.detail)
 
 
-def validate_passport(values: Mapping[str, object], category: BatteryCategory) -> list[Problem]:
-    """All problems of a flat passport (attribute key -> value) for a battery of ``category``."""
+# Rules spanning several attributes. Each is a pure function of the attributes that passed their per-value
+# checks (missing and invalid values are absent, so a rule with a missing input yields nothing) and of today.
+CrossRule = Callable[[Mapping[str, object], date], Iterator[Problem]]
+
+_VOLTAGES = ("minimum_voltage", "nominal_voltage", "maximum_voltage")
+_CARBON_FOOTPRINT_STAGES = (
+    "carbon_footprint_raw_material_share",
+    "carbon_footprint_production_share",
+    "carbon_footprint_distribution_share",
+    "carbon_footprint_end_of_life_share",
+)
+_RECYCLED_METALS = ("nickel", "cobalt", "lithium", "lead")
+
+
+def _number(value: object) -> float:
+    """The number of an already valid quantity: bare, or ``{"value": n, "unit": u}``."""
+    if isinstance(value, Mapping):
+        value = value["value"]
+    assert isinstance(value, int | float)
+    return float(value)
+
+
+def _date_parts(value: object) -> tuple[int, ...]:
+    """(year, month) or (year, month, day) of an already valid date, keeping its precision."""
+    match = _DATE.match(str(value))
+    assert match is not None
+    return tuple(int(part) for part in match.groups() if part is not None)
+
+
+def _not_after(earlier: tuple[int, ...], later: tuple[int, ...]) -> bool:
+    """Compare at the coarser precision: 2027-03-20 is not after 2027-03."""
+    n = min(len(earlier), len(later))
+    return earlier[:n] <= later[:n]
+
+
+def _voltage_order(values: Mapping[str, object], today: date) -> Iterator[Problem]:
+    """Annex XIII 1(h): minimum <= nominal <= maximum voltage; one problem naming the out-of-order pair."""
+    present = [(key, _number(values[key])) for key in _VOLTAGES if key in values]
+    for (low_key, low), (high_key, high) in itertools.pairwise(present):
+        if low > high:
+            yield Problem(
+                low_key,
+                "voltage_order",
+                f"{low_key}: {low} V is above {high_key} {high} V (minimum <= nominal <= maximum)",
+            )
+            return
+
+
+def _idle_temperature_range(values: Mapping[str, object], today: date) -> Iterator[Problem]:
+    """Annex XIII 1(l): the idle temperature range's lower boundary is not above its upper boundary."""
+    low_key, high_key = "idle_temperature_lower_boundary", "idle_temperature_upper_boundary"
+    if low_key in values and high_key in values:
+        low, high = _number(values[low_key]), _number(values[high_key])
+        if low > high:
+            yield Problem(
+                low_key,
+                "temperature_range_order",
+                f"{low_key}: {low} °C is above {high_key} {high} °C",
+            )
+
+
+def _carbon_footprint_stages(values: Mapping[str, object], today: date) -> Iterator[Problem]:
+    """Art. 7(1)(e), Annex II: the life-cycle stage shares of the declared total add up to 100 %."""
+    if all(key in values for key in _CARBON_FOOTPRINT_STAGES):
+        total = sum(_number(values[key]) for key in _CARBON_FOOTPRINT_STAGES)
+        if abs(total - 100) > CARBON_FOOTPRINT_STAGE_TOLERANCE:
+            key = _CARBON_FOOTPRINT_STAGES[0]
+            yield Problem(
+                key,
+                "carbon_footprint_stages_sum",
+                f"{key}: the stage shares {', '.join(_CARBON_FOOTPRINT_STAGES)} add up to {total} %, "
+                f"not 100 % (tolerance {CARBON_FOOTPRINT_STAGE_TOLERANCE} points)",
+            )
+
+
+# Rated capacity is the declared minimum (IEC 62660-1), and new cells routinely measure a few per cent above
+# it, so only a remaining capacity clearly above the rated one is reported: that points to a unit mix-up
+# (kWh given for Ah, a known Battery Pass 1.2 pitfall) or a wrong rating rather than to a good battery.
+REMAINING_CAPACITY_HEADROOM = 1.10
+
+
+def _remaining_capacity(values: Mapping[str, object], today: date) -> Iterator[Problem]:
+    """Annex VII Part A(1): the remaining capacity (Ah) is not clearly above the rated capacity (Ah).
+    capacity_fade is a model-level Annex IV value, not the item's fade, so it is not compared here."""
+    if "remaining_capacity" in values and "rated_capacity" in values:
+        remaining, rated = _number(values["remaining_capacity"]), _number(values["rated_capacity"])
+        if remaining > rated * REMAINING_CAPACITY_HEADROOM:
+            yield Problem(
+                "remaining_capacity",
+                "remaining_above_rated_capacity",
+                f"remaining_capacity: {remaining} Ah is more than {REMAINING_CAPACITY_HEADROOM:.0%} of "
+                f"rated_capacity {rated} Ah (a unit mix-up?)",
+            )
+
+
+def _recycled_content(values: Mapping[str, object], today: date) -> Iterator[Problem]:
+    """Art. 8(1): pre- and post-consumer recycled shares of one metal together are at most 100 %
+    (each alone is already a 0-100 percentage)."""
+    for metal in _RECYCLED_METALS:
+        pre, post = f"pre_consumer_recycled_{metal}_share", f"post_consumer_recycled_{metal}_share"
+        if pre in values and post in values:
+            total = _number(values[pre]) + _number(values[post])
+            if total > 100 + 1e-9:
+                yield Problem(
+                    pre,
+                    "recycled_shares_over_100",
+                    f"{pre}: together with {post} the recycled {metal} shares add up to {total} %",
+                )
+
+
+def _manufacture_before_service(values: Mapping[str, object], today: date) -> Iterator[Problem]:
+    """Annex VI Part A(4), VII Part B(1): a battery is not put into service before it is manufactured."""
+    made, service = "manufacturing_date", "putting_into_service_date"
+    if (
+        made in values
+        and service in values
+        and not _not_after(_date_parts(values[made]), _date_parts(values[service]))
+    ):
+        yield Problem(
+            made, "manufacture_after_service", f"{made}: {values[made]} is after {service} {values[service]}"
+        )
+
+
+def _dates_not_in_future(values: Mapping[str, object], today: date) -> Iterator[Problem]:
+    """Manufacturing and putting into service are past events: neither date lies after today."""
+    now = (today.year, today.month, today.day)
+    for key in ("manufacturing_date", "putting_into_service_date"):
+        if key in values and not _not_after(_date_parts(values[key]), now):
+            yield Problem(key, "date_in_future", f"{key}: {values[key]} is after today {today.isoformat()}")
+
+
+CROSS_RULES: tuple[CrossRule, ...] = (
+    _voltage_order,
+    _idle_temperature_range,
+    _carbon_footprint_stages,
+    _remaining_capacity,
+    _recycled_content,
+    _manufacture_before_service,
+    _dates_not_in_future,
+)
+
+
+def validate_passport(
+    values: Mapping[str, object], category: BatteryCategory, *, today: date | None = None
+) -> list[Problem]:
+    """All problems of a flat passport (attribute key -> value) for a battery of ``category``; the rules
+    spanning several attributes (CROSS_RULES) run on the values that passed their own checks.
+    ``today`` (default: the system date) bounds manufacturing and putting-into-service dates."""
     known = {a.key for a in ATTRIBUTES}
     problems: list[Problem] = []
     for key, value in values.items():
@@ -241,4 +393,8 @@ def validate_passport(values: Mapping[str, object], category: BatteryCategory) -
                 f"battery_category: passport validated as {category.value}",
             )
         )
+    flagged = {p.key for p in problems}
+    valid = {key: value for key, value in values.items() if key not in flagged}
+    reference = today if today is not None else date.today()
+    problems.extend(problem for rule in CROSS_RULES for problem in rule(valid, reference))
     return problems
