@@ -17,7 +17,9 @@ from battrace.passport.attributes import (
 )
 from battrace.passport.checks import Problem, check_value, validate_passport
 from battrace.passport.identifiers import Gtin, Sgtin, UniqueIdentifier
+from battrace.passport.lifecycle import DynamicValue, PassportEvent, PassportHistory, PassportState
 from battrace.passport.qr import passport_url, qr_png, qr_svg
+from battrace.passport.views import PassportView, audiences_from_claims, view_for, view_for_audiences
 
 __all__ = [
     "ATTRIBUTES",
@@ -25,8 +27,13 @@ __all__ = [
     "Attribute",
     "Audience",
     "BatteryCategory",
+    "DynamicValue",
     "Granularity",
     "Gtin",
+    "PassportEvent",
+    "PassportHistory",
+    "PassportState",
+    "PassportView",
     "Problem",
     "Requirement",
     "Sgtin",
@@ -34,6 +41,7 @@ __all__ = [
     "ValueKind",
     "attribute",
     "attributes_for",
+    "audiences_from_claims",
     "check_value",
     "mandatory_for",
     "may_see",
@@ -41,4 +49,6 @@ __all__ = [
     "qr_png",
     "qr_svg",
     "validate_passport",
+    "view_for",
+    "view_for_audiences",
 ]
