@@ -1,0 +1,1 @@
+"""Mappings between our flat passport attributes and external passport data models."""
