@@ -87,7 +87,8 @@ def test_no_agreement_is_lost_or_duplicated_across_a_provider_crash(net: Network
     net.provider.start()
     with net.consumer.client() as consumer, net.provider.client() as provider:
         results = [consumer.wait_negotiation(i, timeout=60) for i in ids]
-        assert {r["state"] for r in results} == {"FINALIZED"}
+        unfinished = [r for r in results if r["state"] != "FINALIZED"]
+        assert not unfinished, json.dumps(unfinished)
         consumer_agreements = {r["contractAgreementId"] for r in results}
         provider_agreements = {
             a["@id"]

@@ -28,7 +28,11 @@ from battrace.trust.claims import outbound_token_claims
 log = logging.getLogger("battrace.dispatcher")
 
 BACKOFF = (0.01, 0.05, 0.2, 0.5, 1, 2, 5, 10, 20, 30, 60, 60, 60)
-OUT_OF_ORDER_RETRIES = 4
+# Attempts (counted from the first, including failed connections) within which an InvalidTransition answer is
+# retried: about 39 s of backoff. A peer that crashed after we acknowledged its message comes back with that
+# message still in its outbox and judges ours from the older state until it has redelivered it, which after a
+# restart with a backlog takes seconds; a peer whose state really differs is given up on after the window.
+OUT_OF_ORDER_RETRIES = 9
 RETRYABLE = {408, 409, 425, 429}
 
 
