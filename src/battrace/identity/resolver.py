@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -17,6 +16,7 @@ import httpx
 from battrace.clock import Clock
 from battrace.errors import BattraceError, Unauthenticated
 from battrace.identity.did import did_web_document_url
+from battrace.json_body import BodyRejected, read_json_object
 
 DocumentFetcher = Callable[[str], Mapping[str, Any]]
 
@@ -140,24 +140,9 @@ def httpx_fetcher(client: httpx.Client, *, max_bytes: int = 64_000, timeout: flo
             media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if media_type not in _JSON_TYPES:
                 raise DidResolutionError(f"GET {url} answered {media_type or 'no content type'}, not JSON")
-            body = _read_capped(response, url, max_bytes)
-        try:
-            document = json.loads(body)
-        except ValueError as error:
-            raise DidResolutionError(f"GET {url} answered invalid JSON: {error}") from error
-        if not isinstance(document, dict):
-            raise DidResolutionError(f"GET {url} answered JSON that is not an object")
-        return document
+            try:
+                return read_json_object(response, max_bytes)
+            except BodyRejected as error:
+                raise DidResolutionError(f"GET {url} answered {error}") from error
 
     return fetch
-
-
-def _read_capped(response: httpx.Response, url: str, max_bytes: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise DidResolutionError(f"the DID document at {url} exceeds {max_bytes} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)

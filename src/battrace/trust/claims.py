@@ -22,7 +22,6 @@ that the callee can query *our* Credential Service.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import threading
 from collections import OrderedDict
@@ -38,6 +37,7 @@ from battrace.errors import BattraceError
 from battrace.identity.keys import NodeKeys
 from battrace.identity.replay import ReplayGuard
 from battrace.identity.tokens import VerifiedCaller
+from battrace.json_body import BodyRejected, read_json_object
 from battrace.trust.dcp import (
     Scope,
     VerifiedPresentation,
@@ -144,27 +144,12 @@ def httpx_poster(
         ) as response:
             if response.status_code != 200:
                 raise QueryFailed(f"POST {url} answered {response.status_code}")
-            raw = _read_capped(response, url, max_bytes)
-        try:
-            document = json.loads(raw)
-        except ValueError as error:
-            raise QueryFailed(f"POST {url} answered invalid JSON: {error}") from error
-        if not isinstance(document, dict):
-            raise QueryFailed(f"POST {url} answered JSON that is not an object")
-        return document
+            try:
+                return read_json_object(response, max_bytes)
+            except BodyRejected as error:
+                raise QueryFailed(f"POST {url} answered {error}") from error
 
     return post
-
-
-def _read_capped(response: httpx.Response, url: str, max_bytes: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise QueryFailed(f"the answer of {url} exceeds {max_bytes} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @dataclass(frozen=True)
