@@ -29,10 +29,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from battrace.errors import InvalidInput
 from battrace.passport.checks import check_value
+from battrace.passport.mapping.common import Flag, ImportResult
 
 MODEL_VERSION = "1.2.0"
 CIRCULARITY = "Circularity"
@@ -51,24 +52,6 @@ _WEB = re.compile(r"^https?://\S+$", re.IGNORECASE)
 _SEGMENT = re.compile(
     r"^(?P<name>[A-Za-z0-9]+)(?:\[(?P<sel_key>[A-Za-z0-9]+)=(?P<sel_value>[A-Za-z0-9]+)\])?$"
 )
-
-
-@dataclass(frozen=True)
-class Flag:
-    """A schema-valid value that is semantically wrong: reported, not imported."""
-
-    path: str  # where in the Battery Pass document, e.g. "recycledContent[0].preConsumerShare"
-    attribute: str  # our catalogue key it would have filled
-    reason: str
-    value: object
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    aspect: str
-    values: dict[str, object] = field(default_factory=dict)  # our flat representation
-    flags: tuple[Flag, ...] = ()
-    unmapped: tuple[str, ...] = ()  # document leaves our catalogue does not hold
 
 
 @dataclass(frozen=True)
