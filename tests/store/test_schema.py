@@ -18,8 +18,9 @@ TABLES = {
     "agreements", "asset_contents", "assets", "contract_definitions", "edr_tokens", "inbox",
     "negotiations", "outbox", "policy_definitions", "seen_jtis", "transfers",
     "log_entries", "log_subtrees", "log_checkpoints", "log_head", "contracts",
+    "passport_models", "passports", "passport_events", "passport_measurements",
 }  # fmt: skip
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 
 def test_migrate_twice_is_a_no_op_that_keeps_data(store: Store) -> None:

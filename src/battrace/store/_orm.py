@@ -258,3 +258,66 @@ class LogHeadRow(Base):
     __tablename__ = "log_head"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     size: Mapped[int] = mapped_column(BigInteger)
+
+
+# -- battery passports (issue 5) ---------------------------------------------------------------------------
+# A model's values are stored once and shared by its items: at the 2030 volume (~90 million passports) most of
+# the 93 Annex XIII attributes are per model, so an item row carries only its item-level values.
+
+
+class PassportModelRow(Base):
+    __tablename__ = "passport_models"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    category: Mapped[str]
+    responsible_operator: Mapped[str]
+    values: Mapped[dict[str, Any]]
+    values_sha256: Mapped[str]
+    signature: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class PassportRow(Base):
+    __tablename__ = "passports"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    model_id: Mapped[str] = mapped_column(ForeignKey("passport_models.id"), index=True)
+    battery_identifier: Mapped[str] = mapped_column(unique=True)
+    responsible_operator: Mapped[str]
+    mandated: Mapped[dict[str, Any]]  # {"dids": [...]}: parties the operator mandates to write
+    state: Mapped[str]
+    values: Mapped[dict[str, Any]]  # item-level static values
+    values_sha256: Mapped[str]
+    signature: Mapped[str] = mapped_column(Text)
+    predecessor: Mapped[str | None] = mapped_column(index=True)
+    successor: Mapped[str | None]
+    issued_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class PassportEventRow(Base):
+    __tablename__ = "passport_events"
+    __table_args__ = (Index(None, "passport_id", "id"), {"sqlite_autoincrement": True})
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    passport_id: Mapped[str] = mapped_column(ForeignKey("passports.id"))
+    event: Mapped[str]
+    before: Mapped[str | None]
+    after: Mapped[str]
+    at: Mapped[datetime]
+    actor: Mapped[str]
+
+
+class PassportMeasurementRow(Base):
+    __tablename__ = "passport_measurements"
+    __table_args__ = (Index(None, "passport_id", "key", "measured_at"), {"sqlite_autoincrement": True})
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    passport_id: Mapped[str] = mapped_column(ForeignKey("passports.id"))
+    key: Mapped[str]
+    value: Mapped[dict[str, Any]]  # {"value": number | text}: JSON keeps numbers and text in one column
+    unit: Mapped[str | None]
+    measured_at: Mapped[datetime]
+    source: Mapped[str]
+    writer: Mapped[str]
+    recorded_at: Mapped[datetime]
+
+
+# The registry's rows live in their own module; importing it here keeps Base.metadata complete for migrations.
+from battrace.store import _orm_registry as _orm_registry  # noqa: E402
