@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from battrace.store import Store
+from battrace.store._orm import Base
 
 # CI runs the property tests with a fixed seed so that a red build is reproducible and never flaky;
 # locally they keep exploring new examples (a failure prints its reproduction blob).
@@ -67,13 +68,9 @@ def _empty_postgres_store(url: str) -> Store:
     # Tables are truncated rather than the database recreated per test: seconds, not minutes.
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "TRUNCATE assets, asset_contents, policy_definitions, contract_definitions, negotiations,"
-                " agreements, transfers, edr_tokens, outbox, inbox, seen_jtis,"
-                " log_entries, log_subtrees, log_checkpoints, log_head, contracts RESTART IDENTITY"
-            )
-        )
+        # every table the ORM declares, so a new table is emptied between tests without editing this list
+        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY"))
     engine.dispose()
     return Store(url)
 

@@ -126,6 +126,10 @@ class TransparencyLog:
         """Append one entry inside the caller's transaction (atomic with the change it records); its index."""
         return self._integrate(tx, [(kind, event)]).start
 
+    def append_all(self, tx: Tx, items: Iterable[tuple[str, Mapping[str, Any]]]) -> range:
+        """Append a batch inside the caller's transaction (atomic with the changes it records)."""
+        return self._integrate(tx, items)
+
     def append_many(self, items: Iterable[tuple[str, Mapping[str, Any]]]) -> range:
         """Append a batch in one transaction of its own; the indices it received."""
         with self._store.transaction() as tx:
