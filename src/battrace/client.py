@@ -288,6 +288,34 @@ class NodeClient:
             keep_in.add(record)
         return record
 
+    # ---- battery passports (battrace extension of the management API)
+    def register_passport_model(self, model_id: str, category: str, values: Mapping[str, Any]) -> str:
+        body = {"modelId": model_id, "category": category, "values": dict(values)}
+        return str(self.call("POST", "/management/v3/passport-models", body, expect=(201,))["modelId"])
+
+    def issue_passports(self, passports: Iterable[Mapping[str, Any]]) -> list[str]:
+        """Issue a batch (all or none); each item ``{modelId, values, passportId?, mandated?, ...}``."""
+        body = {"passports": [dict(p) for p in passports]}
+        return list(self.call("POST", "/management/v3/passports", body, expect=(201,))["passportIds"])
+
+    def passport(self, passport_id: str) -> dict[str, Any]:
+        """The whole passport, as its issuer sees it."""
+        return dict(self.call("GET", f"/management/v3/passports/{passport_id}"))
+
+    def record_measurements(self, passport_id: str, measurements: Iterable[Mapping[str, Any]]) -> int:
+        body = {"measurements": [dict(m) for m in measurements]}
+        path = f"/management/v3/passports/{passport_id}/measurements"
+        return int(self.call("POST", path, body, expect=(201,))["recorded"])
+
+    def change_passport_status(self, passport_id: str, event: str, **extra: Any) -> str:
+        path = f"/management/v3/passports/{passport_id}/status"
+        return str(self.call("POST", path, {"event": event, **extra})["state"])
+
+    def token_for(self, audience_did: str) -> str:
+        """This node's self-issued ``Authorization`` value for calling ``audience_did``'s participant APIs."""
+        body = {"audience": audience_did}
+        return str(self.call("POST", "/management/v3/identity/tokens", body, expect=(201,))["authorization"])
+
     @staticmethod
     def _wait(read: Any, states: set[str], timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

@@ -41,6 +41,7 @@ from battrace.ledger.batch import BatchedAppender
 from battrace.ledger.exchange import PeerLog, ReceiptExchange, peer_log
 from battrace.ledger.log import TransparencyLog
 from battrace.ledger.note import CosignatureSigner, NoteSigner
+from battrace.passport.service import PassportService
 from battrace.store import DbReplayGuard, Store
 from battrace.trust.modes import policy_from_config
 from battrace.trust.wallet import credential_service_entry
@@ -124,6 +125,7 @@ class Node:
         self.receipts = ReceiptExchange(
             self.log, self.cosigner, me=self.did, now=lambda: int(clock().timestamp())
         )
+        self.passports = PassportService(self.store, self.keys, did=self.did, log=self.log, clock=clock)
         self.dispatcher = Dispatcher(
             self.ctx,
             self.peers,

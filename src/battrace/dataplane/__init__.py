@@ -57,6 +57,9 @@ class DataResponse:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+Backend = Callable[[Asset, Agreement, str, DataRequest], DataResponse]
+
+
 class DataPlane:
     def __init__(
         self, ctx: ConnectorContext, http: httpx.Client, keys: NodeKeys, *, cache_size: int = 4096
@@ -68,6 +71,9 @@ class DataPlane:
         self._policies: OrderedDict[str, Policy] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        # Data address type -> a function producing the response for a consumer (e.g. battery passports,
+        # split for the consumer's roles). Registered by the node; the checks above it stay the same.
+        self.backends: dict[str, Backend] = {}
 
     def serve(self, request: DataRequest) -> DataResponse:
         token = _bare(request.token)
@@ -80,7 +86,8 @@ class DataPlane:
             transfer = tx.get_transfer(edr.transfer_id)
             agreement = tx.get_agreement(edr.agreement_id)
             asset = tx.get_asset(edr.asset_id)
-            content = tx.get_asset_content(edr.asset_id) if asset and _kind(asset) != HTTP_DATA else None
+            stored = asset is not None and _kind(asset) not in (HTTP_DATA, *self.backends)
+            content = tx.get_asset_content(edr.asset_id) if stored else None
         access = {
             "peer": edr.consumer_did,
             "agreement": edr.agreement_id,
@@ -100,6 +107,8 @@ class DataPlane:
             self._check_usage(agreement, edr.consumer_did)
             if content is not None:
                 response = DataResponse(200, content.content_type, content.data, agreement.id)
+            elif _kind(asset) in self.backends:
+                response = self.backends[_kind(asset)](asset, agreement, edr.consumer_did, request)
             else:
                 response = self._proxy(asset, agreement, edr.consumer_did, request)
         except BattraceError as refusal:
@@ -238,8 +247,7 @@ class DataPlane:
 
 
 def _kind(asset: Asset) -> str:
-    kind = asset.data_address.get("type", STORED)
-    return str(kind).rsplit("/", 1)[-1]
+    return address_kind(asset.data_address)
 
 
 def _bare(token: str | None) -> str:
@@ -247,6 +255,11 @@ def _bare(token: str | None) -> str:
         raise Unauthenticated("the data plane needs the EDR token in the Authorization header")
     scheme, _, rest = token.partition(" ")
     return rest.strip() if scheme.lower() == "bearer" and rest else token.strip()
+
+
+def address_kind(data_address: Mapping[str, Any]) -> str:
+    """The data address type without a namespace (``edc:HttpData`` and ``HttpData`` alike)."""
+    return str(data_address.get("type", STORED)).rsplit("/", 1)[-1].rsplit(":", 1)[-1]
 
 
 def stored_kind(data_address: Mapping[str, Any]) -> bool:

@@ -20,6 +20,12 @@ from battrace.http.contracts import contracts_router
 from battrace.http.dsp import dsp_router
 from battrace.http.log_exchange import receipts_router
 from battrace.http.management import management_router
+from battrace.http.passports import (
+    PASSPORT_ADDRESS_TYPE,
+    passport_api_router,
+    passport_backend,
+    passport_management_router,
+)
 from battrace.http.selfdescription import self_description_router
 from battrace.ledger.http import log_router
 from battrace.trust.http import credential_service_router, wallet_router
@@ -98,5 +104,8 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
 
     app.include_router(log_router(node.log), dependencies=[Depends(entries_need_api_key)])
     app.include_router(management_router(node))
+    app.include_router(passport_management_router(node))
+    app.include_router(passport_api_router(node))
+    node.dataplane.backends[PASSPORT_ADDRESS_TYPE] = passport_backend(node)
     app.include_router(self_description_router(node, node.api_key))
     return app

@@ -28,7 +28,7 @@ from battrace.connector.records import (
     Transfer,
 )
 from battrace.connector.urls import check_peer_url
-from battrace.dataplane import stored_kind
+from battrace.dataplane import address_kind, stored_kind
 from battrace.dsp.messages import read_edr
 from battrace.dsp.states import TransferEvent
 from battrace.dsp.validation import normalise_singletons
@@ -128,7 +128,9 @@ def _asset_from(node: Node, parsed: Any) -> tuple[Asset, AssetContent | None]:
         data = inline.encode() if isinstance(inline, str) else _json_bytes(inline)
         content_type = str(address.get("contentType", "application/json"))
         content = AssetContent(asset_id, content_type, data, hashlib.sha256(data).hexdigest())
-    elif not stored_kind(address) and not isinstance(address.get("baseUrl"), str):
+    elif stored_kind(address) or address_kind(address) in node.dataplane.backends:
+        pass  # served by the node itself (stored content, or a node backend such as battery passports)
+    elif not isinstance(address.get("baseUrl"), str):
         raise InvalidInput("an HttpData dataAddress needs a baseUrl")
     return Asset(asset_id, dict(parsed.properties), address, now), content
 

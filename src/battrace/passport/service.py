@@ -428,6 +428,11 @@ class PassportService:
         with self._store.read() as tx:
             return db.list_passports(tx, after=after, limit=limit, model_id=model_id)
 
+    def model_of(self, passport_id: str) -> str | None:
+        with self._store.read() as tx:
+            passport = db.get_passport(tx, passport_id)
+        return None if passport is None else passport.model_id
+
     def model(self, model_id: str) -> db.PassportModelRecord:
         with self._store.read() as tx:
             model = db.get_model(tx, model_id)
