@@ -166,7 +166,11 @@ def test_measurements_form_a_series_whose_latest_value_is_the_current_one(servic
     document = service.document(pid, RECYCLER)
     points = document.series["state_of_certified_energy"]
     assert [p.value for p in points] == [100.0, 98.5, 97.9]
-    assert document.view.values["state_of_certified_energy"] == {"value": 97.9, "unit": "%"}
+    assert document.view.values["state_of_certified_energy"] == {
+        "value": 97.9,
+        "unit": "%",
+        "measured_at": (T0 + timedelta(days=60)).isoformat(),
+    }
 
 
 def test_public_reader_gets_no_series_of_item_level_use_data(service: PassportService) -> None:

@@ -399,8 +399,15 @@ class PassportService:
         values[STATUS_KEY] = _published_status(passport, timeline)
         for key, points in series.items():
             latest = points[-1]
+            # the flat form of a dynamic quantity, as the mappings read it: value, unit, when measured
             values[key] = (
-                latest.value if latest.unit is None else {"value": latest.value, "unit": latest.unit}
+                latest.value
+                if latest.unit is None
+                else {
+                    "value": latest.value,
+                    "unit": latest.unit,
+                    "measured_at": latest.measured_at.isoformat(),
+                }
             )
         return PassportDocument(
             passport_id=passport.id,
