@@ -1,0 +1,180 @@
+"""Passport issuance and lookup on SQLite and PostgreSQL. Figures, not a test.
+
+    /work/venv/bin/python bench/passport_issuance.py                        # both backends, 20 000 passports
+    /work/venv/bin/python bench/passport_issuance.py --backend sqlite --total 200000 --batch 5000
+    /work/venv/bin/python bench/passport_issuance.py --backend postgres --total 10000000   # the goal's size
+
+Issuance is the whole write path of `PassportService.issue`: semantic validation of every passport (model and
+item values merged, Annex XIII rules), the issuer's Ed25519 signature per access level, the rows (passport +
+its first status event) and one transparency-log entry per passport, in one transaction per batch. The
+figures split that cost: validation alone, signing alone, then the whole path, as passports per second of
+wall time and per CPU-second of this process (the "per core" the goal means: the database server's own CPU
+is not in it, on SQLite there is none). Lookups, at the size reached: the QR-code resolution (battery
+identifier -> passport id, one indexed read) and the public view (`document`, three reads plus the split).
+Goals (issue 5 item 7): >= 5 000 passports/s per core; lookup p99 <= 5 ms at 10 million passports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from battrace.identity import NodeKeys
+from battrace.ledger.log import TransparencyLog
+from battrace.ledger.note import NoteSigner
+from battrace.passport.attributes import Audience, BatteryCategory
+from battrace.passport.checks import validate_passport
+from battrace.passport.samples import ev_item_values, ev_model_values, sample_battery
+from battrace.passport.service import NewModel, NewPassport, PassportService
+from battrace.passport.signing import sign_passport
+from battrace.store import Store
+
+ISSUER = "did:web:oem.example"
+MODEL = "urn:battrace:model:bench"
+GOAL_PER_CORE = 5000.0
+GOAL_P99_MS = 5.0
+
+
+def _clock() -> datetime:
+    return datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@contextmanager
+def _sqlite() -> Iterator[Store]:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.for_data_dir(Path(tmp))
+        store.migrate()
+        try:
+            yield store
+        finally:
+            store.dispose()
+
+
+@contextmanager
+def _postgres(server_url: str) -> Iterator[Store]:
+    server = make_url(server_url)
+    name = f"battrace_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    store = Store(server.set(database=name).render_as_string(hide_password=False))
+    try:
+        store.migrate()
+        yield store
+    finally:
+        store.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _items(start: int, count: int) -> list[NewPassport]:
+    return [
+        NewPassport(MODEL, ev_item_values(n), passport_id=f"urn:battrace:passport:{n:09d}")
+        for n in range(start, start + count)
+    ]
+
+
+def _split_costs(keys: NodeKeys, n: int) -> None:
+    model = ev_model_values()
+    merged = [{**model, **ev_item_values(i)} for i in range(n)]
+    start = time.process_time()
+    for values in merged:
+        validate_passport(values, BatteryCategory.EV, today=date(2026, 11, 1))
+    validate = n / (time.process_time() - start)
+    start = time.process_time()
+    for i, values in enumerate(merged):
+        sign_passport(keys, issuer=ISSUER, passport_id=str(i), model_id=MODEL, issued_at=0, values=values)
+    sign = n / (time.process_time() - start)
+    print(f"  validation alone   {validate:>10,.0f}/s per core")
+    print(f"  signing alone      {sign:>10,.0f}/s per core (4 canonical digests + one Ed25519 signature)")
+
+
+def _issue(service: PassportService, total: int, batch: int) -> None:
+    wall, cpu = time.perf_counter(), time.process_time()
+    done = 0
+    last_report = wall
+    while done < total:
+        count = min(batch, total - done)
+        service.issue(_items(done, count))
+        done += count
+        if time.perf_counter() - last_report > 30:
+            last_report = time.perf_counter()
+            print(f"    ... {done:,} issued, {done / (last_report - wall):,.0f}/s", flush=True)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    per_core = total / cpu
+    print(
+        f"  issuance           {total / wall:>10,.0f}/s wall, {per_core:,.0f}/s per CPU-second "
+        f"(batches of {batch:,}; goal {GOAL_PER_CORE:,.0f}/s per core, ratio {per_core / GOAL_PER_CORE:.2f})"
+    )
+
+
+def _timed(fn: Callable[[], object], samples: int) -> tuple[float, float, float]:
+    times = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.99) - 1], times[-1]
+
+
+def _lookups(service: PassportService, total: int, samples: int) -> None:
+    rng = random.Random(1)
+    public = frozenset({Audience.PUBLIC})
+    resolve = _timed(lambda: service.resolve(sample_battery(rng.randrange(total))), samples)
+    read = _timed(
+        lambda: service.document(f"urn:battrace:passport:{rng.randrange(total):09d}", public), samples
+    )
+    for label, (p50, p99, worst) in (("QR resolution", resolve), ("public view", read)):
+        print(
+            f"  {label:<18} p50 {p50:.3f} ms  p99 {p99:.3f} ms  max {worst:.1f} ms at {total:,} passports "
+            f"(goal p99 <= {GOAL_P99_MS} ms, ratio {p99 / GOAL_P99_MS:.2f})"
+        )
+
+
+def run(store: Store, args: argparse.Namespace) -> None:
+    keys = NodeKeys(Ed25519PrivateKey.from_private_bytes(b"\x07" * 32))
+    signer = NoteSigner("oem.example/log", Ed25519PrivateKey.from_private_bytes(b"\x01" * 32))
+    log = TransparencyLog(store, signer, origin="oem.example/log", clock=_clock)
+    service = PassportService(store, keys, did=ISSUER, log=log, clock=_clock)
+    service.register_model(NewModel(MODEL, BatteryCategory.EV, ev_model_values()))
+    _split_costs(keys, min(args.total, 5000))
+    _issue(service, args.total, args.batch)
+    _lookups(service, args.total, args.samples)
+    print(f"  transparency log   {log.size():,} entries")
+
+
+def main() -> None:
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--total", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=2_000)
+    parser.add_argument("--samples", type=int, default=2_000)
+    args = parser.parse_args()
+    if args.backend in ("sqlite", "both"):
+        print("SQLite")
+        with _sqlite() as store:
+            run(store, args)
+    if args.backend in ("postgres", "both"):
+        print("PostgreSQL")
+        with _postgres(args.postgres_url) as store:
+            run(store, args)
+
+
+if __name__ == "__main__":
+    main()
