@@ -7,6 +7,7 @@ Pure module: no I/O.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import Enum
 
@@ -359,6 +360,8 @@ def attributes_for(
     return tuple(a for a in ATTRIBUTES if a.requirement(category) in admitted and may_see(audience, a.access))
 
 
+@functools.cache
 def mandatory_for(category: BatteryCategory) -> tuple[Attribute, ...]:
-    """Attributes every passport of ``category`` must carry (longlist "x")."""
+    """Attributes every passport of ``category`` must carry (longlist "x"); the catalogue is constant, so the
+    answer is computed once per category (issuance asks for every passport)."""
     return tuple(a for a in ATTRIBUTES if a.requirement(category) is Requirement.MANDATORY)

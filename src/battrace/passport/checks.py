@@ -348,6 +348,8 @@ def _dates_not_in_future(values: Mapping[str, object], today: date) -> Iterator[
             yield Problem(key, "date_in_future", f"{key}: {values[key]} is after today {today.isoformat()}")
 
 
+_KNOWN = frozenset(a.key for a in ATTRIBUTES)
+
 CROSS_RULES: tuple[CrossRule, ...] = (
     _voltage_order,
     _idle_temperature_range,
@@ -365,10 +367,18 @@ def validate_passport(
     """All problems of a flat passport (attribute key -> value) for a battery of ``category``; the rules
     spanning several attributes (CROSS_RULES) run on the values that passed their own checks.
     ``today`` (default: the system date) bounds manufacturing and putting-into-service dates."""
-    known = {a.key for a in ATTRIBUTES}
+    problems = value_problems(values, category)
+    problems.extend(missing_mandatory(values, category))
+    problems.extend(cross_problems(values, problems, today))
+    return problems
+
+
+def value_problems(values: Mapping[str, object], category: BatteryCategory) -> list[Problem]:
+    """Per-value problems: unknown keys, attributes not applicable to ``category``, values breaking their
+    attribute's rules, a battery_category other than ``category``."""
     problems: list[Problem] = []
     for key, value in values.items():
-        if key not in known:
+        if key not in _KNOWN:
             problems.append(Problem(key, "unknown_attribute", f"{key}: not an attribute of the catalogue"))
             continue
         if attribute(key).requirement(category) is Requirement.NOT_APPLICABLE:
@@ -380,11 +390,6 @@ def validate_passport(
             check_value(key, value)
         except InvalidInput as exc:
             problems.append(_problem(key, exc))
-    problems.extend(
-        Problem(a.key, "missing_mandatory", f"{a.key}: mandatory for {category.value} batteries ({a.annex})")
-        for a in mandatory_for(category)
-        if a.key not in values
-    )
     if values.get("battery_category", category.value) != category.value:
         problems.append(
             Problem(
@@ -393,8 +398,22 @@ def validate_passport(
                 f"battery_category: passport validated as {category.value}",
             )
         )
-    flagged = {p.key for p in problems}
+    return problems
+
+
+def missing_mandatory(values: Mapping[str, object], category: BatteryCategory) -> list[Problem]:
+    return [
+        Problem(a.key, "missing_mandatory", f"{a.key}: mandatory for {category.value} batteries ({a.annex})")
+        for a in mandatory_for(category)
+        if a.key not in values
+    ]
+
+
+def cross_problems(
+    values: Mapping[str, object], known: Sequence[Problem], today: date | None = None
+) -> list[Problem]:
+    """The CROSS_RULES over the values not already named in ``known`` problems."""
+    flagged = {p.key for p in known}
     valid = {key: value for key, value in values.items() if key not in flagged}
     reference = today if today is not None else date.today()
-    problems.extend(problem for rule in CROSS_RULES for problem in rule(valid, reference))
-    return problems
+    return [problem for rule in CROSS_RULES for problem in rule(valid, reference)]

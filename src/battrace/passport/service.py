@@ -26,11 +26,17 @@ from battrace.passport.attributes import (
     ATTRIBUTES,
     Audience,
     BatteryCategory,
-    Granularity,
     attribute,
     may_see,
 )
-from battrace.passport.checks import Problem, check_value, validate_passport
+from battrace.passport.checks import (
+    Problem,
+    check_value,
+    cross_problems,
+    missing_mandatory,
+    validate_passport,
+    value_problems,
+)
 from battrace.passport.identifiers import Sgtin, UniqueIdentifier
 from battrace.passport.lifecycle import (
     NEW_PASSPORT_EVENTS,
@@ -41,13 +47,17 @@ from battrace.passport.lifecycle import (
     step,
 )
 from battrace.passport.records import PassportDocument
-from battrace.passport.signing import canonical_sha256, sign_passport
+from battrace.passport.signing import (
+    MODEL_GRANULARITIES,
+    digest_of_levels,
+    level_digests,
+    sign_passport,
+)
 from battrace.passport.views import view_for_audiences
 from battrace.store import Store
 from battrace.store import passports as db
 from battrace.store.tx import Tx
 
-MODEL_GRANULARITIES = frozenset({Granularity.MODEL, Granularity.MODEL_PER_PLANT})
 STATUS_KEY = "battery_status"
 EVERYONE = frozenset(Audience)
 MAX_BATCH = 10_000
@@ -129,6 +139,7 @@ class PassportService:
         self._log = log
         self._clock = clock
         self.on_issued: OnIssued | None = None  # e.g. the twin registry, in the same transaction
+        self._model_digests: dict[tuple[str, str], Mapping[str, str]] = {}
 
     # -- writes --------------------------------------------------------------------------------------------
 
@@ -144,19 +155,20 @@ class PassportService:
         if problems:
             raise ValidationFailed(f"model {model.model_id}", problems)
         now = self._clock()
+        levels = level_digests(values)
         record = db.PassportModelRecord(
             id=model.model_id,
             category=model.category.value,
             responsible_operator=self._did,
             values=values,
-            values_sha256=canonical_sha256(values),
+            values_sha256=digest_of_levels(levels),
             signature=sign_passport(
                 self._keys,
                 issuer=self._did,
                 passport_id=model.model_id,
                 model_id=model.model_id,
                 issued_at=int(now.timestamp()),
-                values=values,
+                levels=levels,
             ),
             created_at=now,
         )
@@ -222,15 +234,16 @@ class PassportService:
                 "battery_passport_identifier must equal the passport id", reason="passport_identifier"
             )
         state = self._initial_state(item)
-        merged = {**model.values, **values, STATUS_KEY: state.value}
         category = BatteryCategory(model.category)
-        problems = [
-            p
-            for p in validate_passport(merged, category, today=self._today())
-            if not (p.rule == "missing_mandatory" and attribute(p.key).dynamic)
-        ]
+        # The model's values were checked when it was registered; per battery only its own values, what the
+        # two lack together, and the rules spanning both (dates, capacities) are judged again.
+        problems = value_problems(values, category)
+        merged = {**model.values, **values, STATUS_KEY: state.value}
+        problems.extend(p for p in missing_mandatory(merged, category) if not attribute(p.key).dynamic)
+        problems.extend(cross_problems(merged, problems, self._today()))
         if problems:
             raise ValidationFailed(f"passport {passport_id}", problems)
+        levels = level_digests(values)
         return db.PassportRecord(
             id=passport_id,
             model_id=model.id,
@@ -239,20 +252,29 @@ class PassportService:
             mandated=tuple(dict.fromkeys(item.mandated)),
             state=state.value,
             values=values,
-            values_sha256=canonical_sha256(values),
+            values_sha256=digest_of_levels(levels),
             signature=sign_passport(
                 self._keys,
                 issuer=self._did,
                 passport_id=passport_id,
                 model_id=model.id,
                 issued_at=int(now.timestamp()),
-                values={**model.values, **values},
+                levels=levels,
+                model_levels=self._model_levels(model),
             ),
             predecessor=item.predecessor,
             successor=None,
             issued_at=now,
             updated_at=now,
         )
+
+    def _model_levels(self, model: db.PassportModelRecord) -> Mapping[str, str]:
+        # A model's digests are the same for every battery of it: computed once per model and process.
+        key = (model.id, model.values_sha256)
+        levels = self._model_digests.get(key)
+        if levels is None:
+            levels = self._model_digests[key] = level_digests(model.values)
+        return levels
 
     @staticmethod
     def _initial_state(item: NewPassport) -> PassportState:

@@ -28,7 +28,10 @@ from joserfc.jwk import OKPKey
 from battrace.errors import InvalidInput
 from battrace.identity.did import verification_key
 from battrace.identity.keys import NodeKeys, b64url
-from battrace.passport.attributes import AccessLevel, attribute
+from battrace.passport.attributes import AccessLevel, Granularity, attribute
+
+# Values given once per model are signed with the model; a passport's signature carries their digests.
+MODEL_GRANULARITIES = frozenset({Granularity.MODEL, Granularity.MODEL_PER_PLANT})
 
 SIGNATURE_TYPE = "battrace-passport+jws"
 _HEADER_CACHE: dict[str, bytes] = {}
@@ -36,6 +39,12 @@ _HEADER_CACHE: dict[str, bytes] = {}
 
 def canonical_sha256(values: Mapping[str, Any]) -> str:
     return hashlib.sha256(rfc8785.dumps(dict(values))).hexdigest()
+
+
+def digest_of_levels(levels: Mapping[str, str]) -> str:
+    """One SHA-256 committing to every level digest (what the transparency log records for a passport)."""
+    joined = "\n".join(f"{level}:{digest}" for level, digest in sorted(levels.items()))
+    return hashlib.sha256(joined.encode()).hexdigest()
 
 
 def level_digests(values: Mapping[str, Any]) -> dict[str, str]:
@@ -61,18 +70,25 @@ def sign_passport(
     passport_id: str,
     model_id: str,
     issued_at: int,
-    values: Mapping[str, Any],
+    levels: Mapping[str, str],
+    model_levels: Mapping[str, str] | None = None,
 ) -> str:
-    """The compact JWS for a passport (or, with ``passport_id == model_id``, a model) as issued."""
-    claims = {
-        "typ": "passport" if passport_id != model_id else "passport-model",
+    """The compact JWS over a passport's own ``levels`` (``level_digests`` of its values) and its model's
+    (``model_levels``), or, without ``model_levels``, over a model's."""
+    claims: dict[str, Any] = {
+        "typ": "passport" if model_levels is not None else "passport-model",
         "passport": passport_id,
         "model": model_id,
         "issuer": issuer,
         "iat": issued_at,
-        "levels": level_digests(values),
+        "levels": dict(levels),
     }
-    signing_input = _header(f"{issuer}#{keys.key_id}") + b"." + b64url(rfc8785.dumps(claims)).encode()
+    if model_levels is not None:
+        claims["modelLevels"] = dict(model_levels)
+    # The payload is signed as the bytes it is (a verifier never re-serialises it), so plain sorted JSON
+    # suffices here; only the value digests must be reproducible by readers, hence RFC 8785 for them.
+    payload = json.dumps(claims, separators=(",", ":"), sort_keys=True).encode()
+    signing_input = _header(f"{issuer}#{keys.key_id}") + b"." + b64url(payload).encode()
     return (signing_input + b"." + b64url(keys.private_key.sign(signing_input)).encode()).decode("ascii")
 
 
@@ -111,16 +127,26 @@ def verify_passport_signature(
     if claims.get("issuer") != issuer_document.get("id"):
         raise InvalidInput("passport signature names another issuer", reason="signature")
     signed_levels: Mapping[str, str] = claims.get("levels", {})
+    signed_model: Mapping[str, str] | None = claims.get("modelLevels")
     static = {key: value for key, value in visible.items() if not attribute(key).dynamic}
-    for level, digest in level_digests(static).items():
-        if signed_levels.get(level) != digest:
-            raise InvalidInput(
-                f"the {AccessLevel(level).value} values differ from what the issuer signed",
-                reason="signature_mismatch",
-            )
+    if signed_model is None:
+        _compare(static, signed_levels, "")
+    else:  # a passport: its own values and its model's, each against its digests
+        model_part = {k: v for k, v in static.items() if attribute(k).granularity in MODEL_GRANULARITIES}
+        _compare(model_part, signed_model, "model ")
+        _compare({k: v for k, v in static.items() if k not in model_part}, signed_levels, "")
     return VerifiedPassportSignature(
         claims["issuer"], claims["passport"], claims["model"], int(claims["iat"]), signed_levels
     )
+
+
+def _compare(values: Mapping[str, Any], signed: Mapping[str, str], what: str) -> None:
+    for level, digest in level_digests(values).items():
+        if signed.get(level) != digest:
+            raise InvalidInput(
+                f"the {what}{AccessLevel(level).value} values differ from what the issuer signed",
+                reason="signature_mismatch",
+            )
 
 
 def _unb64(part: str) -> bytes:

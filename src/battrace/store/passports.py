@@ -31,7 +31,7 @@ class PassportModelRecord:
     category: str
     responsible_operator: str
     values: Mapping[str, Any]
-    values_sha256: str
+    values_sha256: str  # signing.digest_of_levels of the per-access-level digests
     signature: str
     created_at: datetime
 
@@ -45,7 +45,7 @@ class PassportRecord:
     mandated: tuple[str, ...]
     state: str
     values: Mapping[str, Any]
-    values_sha256: str
+    values_sha256: str  # signing.digest_of_levels of the per-access-level digests
     signature: str
     predecessor: str | None
     successor: str | None
