@@ -1,8 +1,9 @@
-"""`battrace demo`: two companies of a battery supply chain on loopback, one exchange over real HTTP.
+"""`battrace demo`: three companies of a battery supply chain on loopback, over real HTTP.
 
 A cell maker publishes the carbon footprint of a cell model under a Catena-X usage policy; a vehicle OEM
 finds it in the catalog, negotiates a contract, starts a pull transfer and fetches the data. Each node is a
-separate process with its own keys (did:web) and its own SQLite database.
+separate process with its own keys (did:web) and its own SQLite database. The carmaker then issues battery
+passports, and a certified recycler reads them through the data space (``battrace.demo_passport``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from battrace.client import first_offer
+from battrace.demo_passport import passport_stage
 from battrace.devnet import NodeProcess
 from battrace.operator.client import SpaceClient
 from battrace.operator.devnet import OperatorProcess
@@ -37,6 +39,7 @@ CELL_FOOTPRINT: dict[str, Any] = {
 }
 CELL_MAKER_BPN = "BPNL000000000CEL"
 OEM_BPN = "BPNL000000000OEM"
+RECYCLER_BPN = "BPNL000000000REC"
 PCF_PROPERTIES = {"http://purl.org/dc/terms/type": {"@id": "https://w3id.org/catenax/taxonomy#PcfExchange"}}
 # Access: members of a recognised data space, and only this carmaker (Catena-X operands over credentials).
 MEMBERS_WITH_BPN = [{"action": "access", "constraint": [{"and": [
@@ -59,7 +62,9 @@ def run_demo(
     fast = {"trust_refresh_seconds": 0}
     cell_maker = NodeProcess("jp-cell-maker", base_port, root, extra={"spaces": [jp_space.base_url], **fast})
     oem = NodeProcess("eu-vehicle-oem", base_port + 1, root, extra={"spaces": [eu_space.base_url], **fast})
-    for folder in (cell_maker.data_dir, oem.data_dir, jp_space.space_dir, eu_space.space_dir):
+    recycler = NodeProcess("eu-recycler", base_port + 2, root, extra={"spaces": [eu_space.base_url], **fast})
+    companies = (cell_maker, oem, recycler)
+    for folder in (*(c.data_dir for c in companies), jp_space.space_dir, eu_space.space_dir):
         shutil.rmtree(folder, ignore_errors=True)  # the demo always starts from nothing
     processes: list[NodeProcess | OperatorProcess] = []
     timings: dict[str, float] = {}
@@ -68,22 +73,23 @@ def run_demo(
             step = _Stepper(progress, timings)
 
             def start_all() -> None:
-                for process in (jp_space, eu_space, cell_maker, oem):
+                for process in (jp_space, eu_space, *companies):
                     processes.append(process.start())
 
-            step("start the Japanese and European data spaces and two company nodes", start_all)
+            step("start the Japanese and European data spaces and three company nodes", start_all)
             spaces = Spaces(jp_space, eu_space)
             step(
-                "certification bodies certify the cell maker (JP) and the carmaker (EU)",
-                lambda: spaces.certify_members(cell_maker, oem),
+                "certification bodies certify the cell maker (JP), the carmaker and the recycler (EU)",
+                lambda: spaces.certify_members(cell_maker, oem, recycler),
             )
             step("the Japanese space recognises European memberships", spaces.recognise_eu_in_jp)
             result = _exchange(step, cell_maker, oem)
+            result["passport"] = passport_stage(step, oem, recycler)
             result["after_withdrawal"] = step(
                 "recognition withdrawn: the carmaker is refused at the next exchange",
                 lambda: spaces.withdraw_and_check(cell_maker, oem),
             )
-        _summary(console, cell_maker, oem, timings, result)
+        _summary(console, companies, timings, result)
         if keep_running:
             console.print("Nodes keep running; press Ctrl+C to stop.")
             while True:
@@ -113,10 +119,11 @@ class Spaces:
     def client(self, operator: OperatorProcess) -> SpaceClient:
         return SpaceClient(operator.base_url, self._http, api_key=operator.api_key)
 
-    def certify_members(self, cell_maker: NodeProcess, oem: NodeProcess) -> None:
+    def certify_members(self, cell_maker: NodeProcess, oem: NodeProcess, recycler: NodeProcess) -> None:
         for operator, node, name, bpn, role in (
             (self.jp, cell_maker, "Cell Maker KK", CELL_MAKER_BPN, "CELL_MAKER"),
             (self.eu, oem, "Vehicle OEM AG", OEM_BPN, "VEHICLE_OEM"),
+            (self.eu, recycler, "Recycling GmbH", RECYCLER_BPN, "RECYCLER"),
         ):
             request = {
                 "participant": node.did,
@@ -247,15 +254,14 @@ class _Stepper:
 
 def _summary(
     console: Console,
-    provider: NodeProcess,
-    consumer: NodeProcess,
+    companies: tuple[NodeProcess, ...],
     timings: dict[str, float],
     result: dict[str, Any],
 ) -> None:
     nodes = Table(title="Nodes")
     for column in ("company", "DID", "DSP endpoint"):
         nodes.add_column(column)
-    for node in (provider, consumer):
+    for node in companies:
         nodes.add_row(node.name, node.did, node.dsp)
     console.print(nodes)
     steps = Table(title="Steps")
@@ -272,6 +278,14 @@ def _summary(
         f"{result['data']['pcfExcludingBiogenic']} {result['data']['unit']} for "
         f"{result['data']['productId']}."
     )
+    passport = result["passport"]
+    console.print(
+        f"Battery passports: {passport['issued']} issued; a public visitor sees {passport['public_values']} "
+        f"attributes, the certified recycler {passport['recycler_values']} and {passport['soh_points']} "
+        "state-of-health readings."
+    )
+    console.print(f"Passport viewer: [link={passport['viewer']}]{passport['viewer']}[/link]")
+    console.print(f"QR code (SVG):   {passport['qr']}")
     if result.get("after_withdrawal"):
         console.print(
             "After the Japanese space withdrew its recognition of European memberships, the carmaker's "
