@@ -1,0 +1,1 @@
+"""Applications on the data space (BASC report §5.2): carbon footprint, due diligence, recycling, state of health."""
