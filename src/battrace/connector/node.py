@@ -58,6 +58,7 @@ class Node:
         self.keys = NodeKeys.load_or_create(settings.data_dir / "keys" / "node-ed25519.pem")
         self.did = settings.did or _did_for(settings.base_url)
         self.api_key = settings.api_key or _stored_api_key(settings.data_dir)
+        self.session_secret = _stored_secret(settings.data_dir / "viewer-session-key")
         self.store = Store(settings.database())
         self.store.migrate()
         self.http = httpx.Client(
@@ -227,3 +228,14 @@ def _stored_api_key(data_dir: Path) -> str:
     path.touch(mode=0o600)
     path.write_text(key, "utf-8")
     return key
+
+
+def _stored_secret(path: Path) -> bytes:
+    """A 32-byte key kept beside the data (0600): the passport viewer signs its login cookies with it, so
+    sessions survive a restart and never depend on a configured value."""
+    if path.exists():
+        return bytes.fromhex(path.read_text("utf-8").strip())
+    secret = secrets.token_bytes(32)
+    path.touch(mode=0o600)
+    path.write_text(secret.hex(), "utf-8")
+    return secret

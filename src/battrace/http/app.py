@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,7 @@ from battrace.connector.context import DSP_PATH
 from battrace.connector.node import Node
 from battrace.dataplane import DataRequest
 from battrace.dsp.messages import version_response
-from battrace.errors import Unauthenticated
+from battrace.errors import InvalidInput, Unauthenticated
 from battrace.http.common import blocking, install_error_handlers, read_body
 from battrace.http.contracts import contracts_router
 from battrace.http.dsp import dsp_router
@@ -25,10 +26,14 @@ from battrace.http.passports import (
     passport_api_router,
     passport_backend,
     passport_management_router,
+    viewer_login,
 )
 from battrace.http.selfdescription import self_description_router
 from battrace.ledger.http import log_router
+from battrace.passport.web import viewer_router
 from battrace.trust.http import credential_service_router, wallet_router
+
+log = logging.getLogger("battrace.http")
 
 
 def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
@@ -107,5 +112,23 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(passport_management_router(node))
     app.include_router(passport_api_router(node))
     node.dataplane.backends[PASSPORT_ADDRESS_TYPE] = passport_backend(node)
+    _include_viewer(app, node)
     app.include_router(self_description_router(node, node.api_key))
     return app
+
+
+def _include_viewer(app: FastAPI, node: Node) -> None:
+    """The passport viewer, its QR codes and the GS1 Digital Link resolver. QR codes must encode an https
+    URL (plain http only on loopback); a node published at another http address serves no viewer."""
+    try:
+        router = viewer_router(
+            node.passports,
+            authenticate=viewer_login(node),
+            resolve=node.passports.resolve,
+            session_secret=node.session_secret,
+            public_base_url=node.settings.base_url,
+        )
+    except InvalidInput as refusal:
+        log.warning("passport viewer disabled: %s", refusal.detail)
+        return
+    app.include_router(router)

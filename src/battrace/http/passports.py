@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -291,6 +291,17 @@ def passport_api_router(node: Node) -> APIRouter:
         return document_json(await blocking(service.document, passport_id, caller))
 
     return router
+
+
+def viewer_login(node: Node) -> Callable[[str], tuple[str, frozenset[Audience]]]:
+    """The viewer's login check: a participant's self-issued token for this node (as on DSP; `Bearer` or
+    bare), verified once (its jti cannot be replayed), turned into the reader groups its roles grant."""
+
+    def authenticate(token: str) -> tuple[str, frozenset[Audience]]:
+        caller = node.verifier.verify(token if token.lower().startswith("bearer ") else f"Bearer {token}")
+        return caller.did, audiences_from_claims(node.ctx.claims.claims_for(caller))
+
+    return authenticate
 
 
 def passport_backend(node: Node) -> Backend:

@@ -1,0 +1,424 @@
+"""What the passport page shows: a PassportDocument laid out in sections, its values formatted for a reader.
+
+The document is already split for the caller (``battrace.passport.records``): this module renders every
+value it holds and nothing else; it never decides visibility. ``LAYOUT`` places every catalogue attribute in
+exactly one section (a test holds it to that), so no visible value can be silently left off the page.
+Values become Markup here, each piece escaped; links are made only of http(s) URLs. Pure module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote, urlsplit
+
+from markupsafe import Markup, escape
+
+from battrace.passport.attributes import Attribute, BatteryCategory, ValueKind, attribute
+from battrace.passport.lifecycle import DynamicValue, StatusEvent
+from battrace.passport.records import PassportDocument
+from battrace.passport.web import chart, i18n
+from battrace.passport.web.i18n import Lang
+
+_METALS = ("nickel", "cobalt", "lithium", "lead")
+RECYCLED_KEYS = tuple(f"{kind}_consumer_recycled_{m}_share" for m in _METALS for kind in ("pre", "post"))
+STAGE_KEYS = (
+    ("carbon_footprint_raw_material_share", "stage.raw"),
+    ("carbon_footprint_production_share", "stage.production"),
+    ("carbon_footprint_distribution_share", "stage.distribution"),
+    ("carbon_footprint_end_of_life_share", "stage.end_of_life"),
+)
+
+# section id -> ((table caption text id or None, attribute keys), ...); catalogue attributes only.
+LAYOUT: tuple[tuple[str, tuple[tuple[str | None, tuple[str, ...]], ...]], ...] = (
+    ("identity", ((None, (
+        "battery_passport_identifier", "battery_identifier", "battery_category", "battery_status",
+        "manufacturer_identifier", "operator_identifier", "manufacturing_place", "manufacturing_date",
+        "putting_into_service_date", "warranty_period", "battery_mass",
+    )),)),
+    ("carbon", ((None, (
+        "carbon_footprint_per_functional_unit", *(key for key, _ in STAGE_KEYS),
+        "carbon_footprint_performance_class", "carbon_footprint_label", "carbon_footprint_study_link",
+        "carbon_footprint_general_information", "absolute_carbon_footprint",
+    )),)),
+    ("materials", ((None, (
+        "battery_chemistry", "critical_raw_materials", "electrode_electrolyte_materials",
+        "hazardous_substances", "impact_of_substances",
+    )),)),
+    ("recycled", ((None, ("renewable_content_share", *RECYCLED_KEYS)),)),
+    ("performance", (
+        ("group.capacity", (
+            "rated_capacity", "remaining_capacity", "capacity_fade", "certified_usable_energy",
+            "remaining_usable_energy", "state_of_certified_energy", "state_of_charge",
+            "capacity_threshold_for_exhaustion", "energy_throughput", "capacity_throughput",
+        )),
+        ("group.voltage", ("minimum_voltage", "nominal_voltage", "maximum_voltage")),
+        ("group.power", (
+            "original_power_capability", "remaining_power_capability", "power_fade",
+            "maximum_permitted_power", "power_energy_ratio",
+        )),
+        ("group.efficiency", (
+            "initial_round_trip_efficiency", "round_trip_efficiency_at_half_cycle_life",
+            "remaining_round_trip_efficiency", "round_trip_efficiency_fade", "initial_self_discharge_rate",
+            "current_self_discharge_rate", "self_discharge_evolution",
+        )),
+        ("group.resistance", ("initial_internal_resistance", "internal_resistance_increase")),
+        ("group.lifetime", (
+            "expected_lifetime_years", "expected_lifetime_cycles", "full_cycles", "cycle_life_reference_test",
+            "cycle_life_test_c_rate",
+        )),
+        ("group.temperature", (
+            "idle_temperature_lower_boundary", "idle_temperature_upper_boundary", "temperature_information",
+            "time_above_temperature_boundary", "time_below_temperature_boundary",
+            "charging_time_above_temperature_boundary", "charging_time_below_temperature_boundary",
+        )),
+        ("group.events", ("deep_discharge_events", "overcharge_events", "accident_information")),
+    )),
+    ("due_diligence", ((None, ("due_diligence_report", "third_party_assurances", "supply_chain_indices")),)),
+    ("circularity", ((None, (
+        "dismantling_information", "component_part_numbers", "spare_part_sources", "safety_measures",
+        "end_user_waste_prevention", "end_user_separate_collection", "collection_second_life_treatment",
+    )),)),
+    ("labels", ((None, (
+        "separate_collection_symbol", "cadmium_lead_symbols", "meaning_of_labels", "extinguishing_agent",
+        "eu_declaration_of_conformity", "compliance_test_reports",
+    )),)),
+)  # fmt: skip
+# Shown by their own widgets (share bar, recycled-content matrix), not as plain rows.
+_WIDGET_KEYS = frozenset(RECYCLED_KEYS)
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    value: Markup
+    basis: str  # the Annex XIII point or article the value answers
+
+
+@dataclass(frozen=True)
+class Table:
+    caption: str
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    ident: str
+    title: str
+    tables: tuple[Table, ...]
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    label: str
+    svg: Markup
+    points: tuple[tuple[str, str, str], ...]  # (measured at, value with unit, source)
+
+
+@dataclass(frozen=True)
+class Page:
+    passport_id: str
+    lang: Lang
+    sections: tuple[Section, ...]
+    stage_bar: Markup
+    stage_legend: tuple[tuple[int, str], ...]  # (segment index, "label 12 %")
+    recycled: tuple[tuple[str, str, str], ...]  # (metal, pre-consumer, post-consumer)
+    charts: tuple[Chart, ...]
+    timeline: tuple[tuple[str, str, str, str], ...]  # (at, event, status change, actor)
+    links: tuple[tuple[str, str, str], ...]  # (relation label, passport id, href)
+    withheld: tuple[str, ...]  # audiences who may see more, in words
+    signed: bool
+
+
+# -- values ---------------------------------------------------------------------------------------------
+
+
+def when(moment: datetime) -> str:
+    """A timestamp in UTC, minute precision: unambiguous in both languages."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _moment(value: object) -> str:
+    """A measurement time given as a datetime or an ISO 8601 string (the service's flat form)."""
+    moment = value
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(moment, datetime) and moment.tzinfo is not None:
+        return when(moment)
+    return str(value)
+
+
+def link(url: str) -> Markup:
+    """A link for an http(s) URL with a host; anything else (javascript:, data:, relative) stays text."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return Markup(escape(url))
+    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+        return Markup('<a href="{0}" rel="noopener noreferrer nofollow">{0}</a>').format(url)
+    return Markup(escape(url))
+
+
+def _list(items: Sequence[Markup]) -> Markup:
+    return Markup('<ul class="plain">{}</ul>').format(
+        Markup("").join(Markup("<li>{}</li>").format(i) for i in items)
+    )
+
+
+def _number_like(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _quantity(entry: Attribute, value: object, lang: Lang) -> Markup | None:
+    """A bare number in the catalogue unit or ``{"value": n, "unit": u}``; None when not a quantity."""
+    unit = entry.unit
+    if isinstance(value, Mapping) and "value" in value:
+        unit = value.get("unit") if isinstance(value.get("unit"), str) else unit
+        value = value["value"]
+    if _number_like(value):
+        assert isinstance(value, int | float)
+        return Markup(escape(i18n.quantity(value, unit, lang)))
+    return None
+
+
+def _component(component: object, lang: Lang) -> Markup:
+    """One material of a composition (Annex XIII 1(b), 2(a)): name, CAS number, share."""
+    if not isinstance(component, Mapping):
+        return Markup(escape(str(component)))
+    text = str(component.get("name", ""))
+    if component.get("cas"):
+        text += f" (CAS {component['cas']})"
+    share = component.get("share")
+    if _number_like(share):
+        assert isinstance(share, int | float)
+        text += f": {i18n.quantity(share, '%', lang)}"
+    return Markup(escape(text))
+
+
+def _organisation(value: Mapping[object, object]) -> Markup:
+    """A company identifier claim ``{type, value}`` with whatever descriptive fields it carries."""
+    ident = " ".join(str(value[k]) for k in ("type", "value") if k in value)
+    extra = [str(v) for k, v in value.items() if k not in ("type", "value")]
+    return Markup(escape(" · ".join([*extra, ident]) if extra else ident))
+
+
+def _generic(value: object, lang: Lang) -> Markup:
+    """Any value of an unexpected shape: shown, escaped, never dropped."""
+    if isinstance(value, Mapping):
+        return _list([Markup(escape(f"{k}: {v}")) for k, v in value.items()])
+    if isinstance(value, list | tuple):
+        return _list([_generic(v, lang) for v in value])
+    if _number_like(value):
+        assert isinstance(value, int | float)
+        return Markup(escape(i18n.number(value)))
+    return Markup(escape(str(value)))
+
+
+def render_value(key: str, value: object, lang: Lang) -> Markup:
+    """One attribute value as the reader sees it, by the attribute's kind (``ValueKind``)."""
+    entry = attribute(key)
+    if isinstance(value, DynamicValue):
+        value = {"value": value.value, "unit": value.unit or entry.unit, "measured_at": value.measured_at}
+    if isinstance(value, Mapping) and "measured_at" in value:
+        # The latest value of a dynamic attribute (Annex XIII 4): say when it was measured.
+        shown = render_value(key, {k: v for k, v in value.items() if k != "measured_at"}, lang)
+        return Markup('{} <span class="measured">({})</span>').format(shown, _moment(value["measured_at"]))
+    kind = entry.kind
+    if kind in (ValueKind.NUMBER, ValueKind.PERCENTAGE):
+        return _quantity(entry, value, lang) or _generic(value, lang)
+    if kind is ValueKind.CHOICE and isinstance(value, str):
+        return Markup(escape(i18n.choice(value, lang)))
+    if kind is ValueKind.PERIOD and isinstance(value, str):
+        return Markup(escape(i18n.period(value, lang)))
+    if kind is ValueKind.DOCUMENT and isinstance(value, str):
+        return link(value)
+    if kind is ValueKind.DOCUMENT and isinstance(value, list):
+        return _list([link(v) if isinstance(v, str) else _generic(v, lang) for v in value])
+    if kind is ValueKind.ORGANISATION and isinstance(value, Mapping):
+        return _organisation(value)
+    if kind is ValueKind.COMPOSITION:
+        components = value.get("components") if isinstance(value, Mapping) else value
+        if isinstance(components, list):
+            return _list([_component(c, lang) for c in components])
+    return _generic(value, lang)
+
+
+# -- sections -------------------------------------------------------------------------------------------
+
+
+def _rows(keys: Sequence[str], values: Mapping[str, object], lang: Lang) -> tuple[Row, ...]:
+    return tuple(
+        Row(i18n.label(key, lang), render_value(key, values[key], lang), attribute(key).annex)
+        for key in keys
+        if key in values and key not in _WIDGET_KEYS
+    )
+
+
+def _document_rows(doc: PassportDocument, lang: Lang) -> tuple[Row, ...]:
+    """Facts of the passport record itself (Art. 77(3)-(4)), shown above the identity attributes."""
+    rows = [
+        Row(i18n.text("doc.passport_id", lang), Markup(escape(doc.passport_id)), "Art. 77(3)"),
+        Row(
+            i18n.text("doc.category", lang),
+            Markup(escape(i18n.choice(doc.category.value, lang))),
+            "Art. 77(1)",
+        ),
+        Row(i18n.text("doc.operator", lang), Markup(escape(doc.responsible_operator)), "Art. 77(4)"),
+        Row(i18n.text("doc.issued", lang), Markup(escape(when(doc.issued_at))), "Art. 77(1)"),
+    ]
+    if doc.state is not None:
+        rows.append(
+            Row(
+                i18n.text("doc.state", lang),
+                Markup(escape(i18n.choice(doc.state.value, lang))),
+                "Annex XIII 4(c)",
+            )
+        )
+    return tuple(rows)
+
+
+def _sections(doc: PassportDocument, lang: Lang) -> tuple[Section, ...]:
+    values = doc.view.values
+    out = []
+    for ident, groups in LAYOUT:
+        tables = []
+        for caption_id, keys in groups:
+            caption = i18n.text(caption_id or f"section.{ident}", lang)
+            rows = _rows(keys, values, lang)
+            if ident == "identity":
+                rows = _document_rows(doc, lang) + rows
+            if rows:
+                tables.append(Table(caption, rows))
+        out.append(Section(ident, i18n.text(f"section.{ident}", lang), tuple(tables)))
+    return tuple(out)
+
+
+def _plain_number(value: object) -> float | None:
+    if isinstance(value, DynamicValue):
+        value = value.value
+    if isinstance(value, Mapping):
+        value = value.get("value")
+    return float(value) if _number_like(value) else None  # type: ignore[arg-type]
+
+
+def _stages(values: Mapping[str, object], lang: Lang) -> tuple[Markup, tuple[tuple[int, str], ...]]:
+    """Art. 7(1)(e): the share of each life-cycle stage in the carbon footprint, as a bar and a legend."""
+    parts = []
+    for key, text_id in STAGE_KEYS:
+        share = _plain_number(values.get(key))
+        if share is not None:
+            parts.append((i18n.text(text_id, lang), share))
+    bar = chart.share_bar(parts, title=i18n.text("stages", lang))
+    legend = tuple(
+        (index % chart.SEGMENTS, f"{name} {i18n.quantity(share, '%', lang)}")
+        for index, (name, share) in enumerate(parts)
+    )
+    return bar, legend
+
+
+def _recycled(values: Mapping[str, object], lang: Lang) -> tuple[tuple[str, str, str], ...]:
+    """Art. 8(1): pre- and post-consumer recycled shares per metal; a dash where one is not given."""
+    rows = []
+    for metal in _METALS:
+        pre = values.get(f"pre_consumer_recycled_{metal}_share")
+        post = values.get(f"post_consumer_recycled_{metal}_share")
+        if pre is None and post is None:
+            continue
+        cells = [
+            "–" if v is None else str(render_value(f"{k}_consumer_recycled_{metal}_share", v, lang))
+            for k, v in (("pre", pre), ("post", post))
+        ]
+        rows.append((i18n.text(f"metal.{metal}", lang), cells[0], cells[1]))
+    return tuple(rows)
+
+
+def soh_keys(category: BatteryCategory, series: Mapping[str, object]) -> tuple[str, ...]:
+    """The series to chart: the state-of-health measure of the category first (EV: state of certified
+    energy, Annex VII Part A; other categories: remaining capacity, Annex VII Part A(1)), then every other
+    series present in catalogue order."""
+    primary = "state_of_certified_energy" if category is BatteryCategory.EV else "remaining_capacity"
+    others = [key for key, _ in LAYOUT_ORDER if key in series and key != primary]
+    return ((primary,) if primary in series else ()) + tuple(others)
+
+
+def _charts(doc: PassportDocument, lang: Lang) -> tuple[Chart, ...]:
+    out = []
+    for key in soh_keys(doc.category, doc.series):
+        measured = [m for m in doc.series[key] if _number_like(m.value)]
+        if not measured:
+            continue
+        entry, label = attribute(key), i18n.label(key, lang)
+        unit = i18n.unit(measured[-1].unit or entry.unit or "", lang)
+        latest = i18n.quantity(float(measured[-1].value), measured[-1].unit or entry.unit, lang)
+        summary = (
+            f"{label}: {len(measured)} {i18n.text('chart.points', lang)}, {when(measured[0].measured_at)} – "
+            f"{when(measured[-1].measured_at)}; {i18n.text('chart.latest', lang)} {latest}"
+        )
+        points = [(m.measured_at, float(m.value)) for m in measured]
+        svg = chart.line_chart(
+            points, ident=f"chart-{key}", title=label, unit=unit, percent=entry.unit == "%", summary=summary
+        )
+        rows = tuple(
+            (when(m.measured_at), i18n.quantity(float(m.value), m.unit or entry.unit, lang), m.source)
+            for m in measured
+        )
+        out.append(Chart(key, label, svg, rows))
+    return tuple(out)
+
+
+def _timeline(events: Sequence[StatusEvent], lang: Lang) -> tuple[tuple[str, str, str, str], ...]:
+    return tuple(
+        (
+            when(e.at),
+            i18n.choice(e.event.value, lang),
+            (f"{i18n.choice(e.before.value, lang)} → " if e.before is not None else "")
+            + i18n.choice(e.after.value, lang),
+            e.actor,
+        )
+        for e in events
+    )
+
+
+def passport_href(passport_id: str, lang: Lang) -> str:
+    return f"/passport/{quote(passport_id, safe=':@')}?lang={lang}"
+
+
+def _links(doc: PassportDocument, lang: Lang) -> tuple[tuple[str, str, str], ...]:
+    """Art. 77(7): a repurposed or remanufactured battery's passport links to its predecessor and back."""
+    links = []
+    if doc.predecessor:
+        links.append(
+            (i18n.text("link.predecessor", lang), doc.predecessor, passport_href(doc.predecessor, lang))
+        )
+    if doc.successor:
+        links.append((i18n.text("link.successor", lang), doc.successor, passport_href(doc.successor, lang)))
+    return tuple(links)
+
+
+def build_page(doc: PassportDocument, lang: Lang) -> Page:
+    """Everything the template shows for ``doc``, in ``lang``."""
+    bar, legend = _stages(doc.view.values, lang)
+    return Page(
+        passport_id=doc.passport_id,
+        lang=lang,
+        sections=_sections(doc, lang),
+        stage_bar=bar,
+        stage_legend=legend,
+        recycled=_recycled(doc.view.values, lang),
+        charts=_charts(doc, lang),
+        timeline=_timeline(doc.timeline, lang),
+        links=_links(doc, lang),
+        withheld=tuple(i18n.audience_of_level(level, lang) for level in doc.view.withheld),
+        signed=doc.signature is not None,
+    )
+
+
+# Every laid-out attribute in page order, with its section id (used for ordering the charts).
+LAYOUT_ORDER: tuple[tuple[str, str], ...] = tuple(
+    (key, ident) for ident, groups in LAYOUT for _, keys in groups for key in keys
+)
