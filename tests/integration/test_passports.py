@@ -3,6 +3,8 @@ stranger read what Art. 77(2) allows them, over the participant API and through 
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -169,3 +171,21 @@ def test_a_malformed_passport_is_a_400_problem_and_leaves_nothing_behind(
         (passport_id,) = oem.issue_passports([{"modelId": MODEL, "values": good}])  # nothing was taken
     assert _read(network, passport_id).status_code == 200
     assert _read(network, "urn:battrace:passport:unknown").status_code == 404
+
+
+def test_every_issued_passport_has_its_twin_in_the_registry(net: tuple[Network, NodeProcess]) -> None:
+    network, _ = net
+    passport_id = _issue(network, "DTR-1")
+    base = network.provider.base_url
+    owner = {"X-Api-Key": network.provider.api_key}
+    serial = ev_item_values("DTR-1")["battery_identifier"]
+    asset_ids = base64.urlsafe_b64encode(json.dumps({"name": "partInstanceId", "value": serial}).encode())
+    found = httpx.get(f"{base}/api/v3/lookup/shells", params={"assetIds": asset_ids.decode()}, headers=owner)
+    assert found.status_code == 200 and found.json()["result"] == [passport_id]
+    shell_path = base64.urlsafe_b64encode(passport_id.encode()).decode().rstrip("=")
+    shell = httpx.get(f"{base}/api/v3/shell-descriptors/{shell_path}", headers=owner).json()
+    href = shell["submodelDescriptors"][0]["endpoints"][0]["protocolInformation"]["href"]
+    assert href.endswith(passport_id)
+    # a stranger finds nothing by serial: serials are not published in the registry
+    anonymous = httpx.get(f"{base}/api/v3/lookup/shells", params={"assetIds": asset_ids.decode()})
+    assert anonymous.status_code == 200 and anonymous.json()["result"] == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,7 +14,7 @@ import httpx
 from battrace.clock import Clock, system_clock
 from battrace.connector.catalog import CatalogService
 from battrace.connector.config import NodeSettings
-from battrace.connector.context import ConnectorContext, Me
+from battrace.connector.context import DSP_PATH, ConnectorContext, Me
 from battrace.connector.contracts import KIND as CONTRACT_KIND
 from battrace.connector.contracts import SERVICE_TYPE as CONTRACT_SERVICE
 from battrace.connector.contracts import SIGN_MESSAGE, ContractDeliveries, ContractService
@@ -24,7 +24,7 @@ from battrace.connector.records import OutboxMessage
 from battrace.connector.transfers import TransferService
 from battrace.connector.trust import credential_layer
 from battrace.connector.urls import check_peer_url
-from battrace.dataplane import DataPlane
+from battrace.dataplane import DataPlane, address_kind
 from battrace.identity import (
     ChainedClaims,
     ClaimsSource,
@@ -42,7 +42,11 @@ from battrace.ledger.exchange import PeerLog, ReceiptExchange, peer_log
 from battrace.ledger.log import TransparencyLog
 from battrace.ledger.note import CosignatureSigner, NoteSigner
 from battrace.passport.service import PassportService
+from battrace.passport.twins import shell_descriptor
+from battrace.registry import Registry
 from battrace.store import DbReplayGuard, Store
+from battrace.store.passports import PassportModelRecord, PassportRecord
+from battrace.store.tx import Tx
 from battrace.trust.modes import policy_from_config
 from battrace.trust.wallet import credential_service_entry
 
@@ -127,6 +131,8 @@ class Node:
             self.log, self.cosigner, me=self.did, now=lambda: int(clock().timestamp())
         )
         self.passports = PassportService(self.store, self.keys, did=self.did, log=self.log, clock=clock)
+        self.registry = Registry(self.store, clock=clock)
+        self.passports.on_issued = self._register_twins
         self.dispatcher = Dispatcher(
             self.ctx,
             self.peers,
@@ -145,6 +151,26 @@ class Node:
         self.ctx.wake_dispatcher = self.dispatcher.wake
         self.ctx.await_settled = self.dispatcher.wait_settled
         self.ctx.dispatcher_busy = self.dispatcher.busy
+
+    def _register_twins(
+        self, tx: Tx, passports: Sequence[PassportRecord], model: PassportModelRecord
+    ) -> None:
+        """Every issued passport gets its digital twin in the registry, in the issuing transaction."""
+        asset_id = _passport_asset(tx, model.id)
+        self.registry.register_in(
+            tx,
+            [
+                shell_descriptor(
+                    p.id,
+                    p.battery_identifier,
+                    p.model_id,
+                    base_url=self.settings.base_url,
+                    dsp_endpoint=self.settings.base_url + DSP_PATH,
+                    asset_id=asset_id,
+                )
+                for p in passports
+            ],
+        )
 
     def _check_peer_url(self, url: str) -> str:
         return check_peer_url(url, dev=self.settings.dev, allowed_hosts=self.settings.allowed_peer_hosts)
@@ -228,6 +254,21 @@ def _stored_api_key(data_dir: Path) -> str:
     path.touch(mode=0o600)
     path.write_text(key, "utf-8")
     return key
+
+
+def _passport_asset(tx: Tx, model_id: str) -> str | None:
+    """The dataset offering this model's passports (a ``BattracePassport`` asset bound to the model, or to
+    every model), so the twin can point at it; None when the operator has not offered one yet."""
+    fallback = None
+    for asset in tx.list_assets(limit=1000):
+        address = asset.data_address
+        if address_kind(address) != "BattracePassport":
+            continue
+        if address.get("modelId") == model_id:
+            return asset.id
+        if address.get("modelId") is None and fallback is None:
+            fallback = asset.id
+    return fallback
 
 
 def _stored_secret(path: Path) -> bytes:

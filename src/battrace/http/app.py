@@ -31,6 +31,7 @@ from battrace.http.passports import (
 from battrace.http.selfdescription import self_description_router
 from battrace.ledger.http import log_router
 from battrace.passport.web import viewer_router
+from battrace.registry import OWNER, RegistryCaller, registry_router
 from battrace.trust.http import credential_service_router, wallet_router
 
 log = logging.getLogger("battrace.http")
@@ -113,6 +114,7 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(passport_api_router(node))
     node.dataplane.backends[PASSPORT_ADDRESS_TYPE] = passport_backend(node)
     _include_viewer(app, node)
+    _include_registry(app, node)
     app.include_router(self_description_router(node, node.api_key))
     return app
 
@@ -132,3 +134,36 @@ def _include_viewer(app: FastAPI, node: Node) -> None:
         log.warning("passport viewer disabled: %s", refusal.detail)
         return
     app.include_router(router)
+
+
+def _include_registry(app: FastAPI, node: Node) -> None:
+    """The digital twin registry (AAS Part 2, /api/v3): the operator (X-Api-Key) reads and writes everything;
+    a participant presenting its self-issued token reads what its BPN may see (Tractus-X externalSubjectId);
+    anyone else only the public specific asset ids."""
+
+    async def identify(request: Request) -> None:
+        request.state.registry_caller = await blocking(_registry_caller, node, request)
+
+    def caller(request: Request) -> RegistryCaller:
+        found: RegistryCaller = request.state.registry_caller
+        return found
+
+    app.include_router(
+        registry_router(node.registry, caller),
+        dependencies=[Depends(identify)],
+        tags=["digital twin registry"],
+    )
+
+
+def _registry_caller(node: Node, request: Request) -> RegistryCaller:
+    key = request.headers.get("x-api-key")
+    if key is not None:
+        if not secrets.compare_digest(key.encode(), node.api_key.encode()):
+            raise Unauthenticated("wrong X-Api-Key")
+        return OWNER
+    authorization = request.headers.get("authorization")
+    if authorization is None:
+        return RegistryCaller(owner=False)
+    verified = node.verifier.verify(authorization)
+    bpn = node.ctx.claims.claims_for(verified).get("bpn")
+    return RegistryCaller(owner=False, bpn=bpn if isinstance(bpn, str) else None, did=verified.did)
