@@ -17,17 +17,12 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
+from _stores import postgres_store, sqlite_store
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from battrace.ledger.log import TransparencyLog
 from battrace.ledger.note import NoteSigner
@@ -39,35 +34,6 @@ EVENT = {"peer": "did:web:peer.example", "ids": {"agreement": "urn:uuid:0"}, "pa
 
 def _clock() -> datetime:
     return datetime(2026, 3, 1, tzinfo=UTC)
-
-
-@contextmanager
-def _sqlite() -> Iterator[Store]:
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Store.for_data_dir(Path(tmp))
-        store.migrate()
-        try:
-            yield store
-        finally:
-            store.dispose()
-
-
-@contextmanager
-def _postgres(server_url: str) -> Iterator[Store]:
-    server = make_url(server_url)
-    name = f"battrace_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    store = Store(server.set(database=name).render_as_string(hide_password=False))
-    try:
-        store.migrate()
-        yield store
-    finally:
-        store.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _rate(n: int, seconds: float) -> str:
@@ -143,11 +109,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.backend in ("sqlite", "both"):
         print("SQLite")
-        with _sqlite() as store:
+        with sqlite_store() as store:
             run(store, args)
     if args.backend in ("postgres", "both"):
         print("PostgreSQL")
-        with _postgres(args.postgres_url) as store:
+        with postgres_store(args.postgres_url) as store:
             run(store, args)
 
 

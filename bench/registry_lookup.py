@@ -19,17 +19,12 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from _stores import postgres_store, sqlite_store
 
 from battrace.registry import OWNER, Registry, RegistryCaller, submodel_descriptor
 from battrace.registry.model import PUBLIC_READABLE, AssetLink, dump
@@ -42,36 +37,6 @@ SEMANTIC_ID = "urn:samm:io.catenax.battery.battery_pass:6.0.0#BatteryPass"
 
 def _clock() -> datetime:
     return datetime(2026, 3, 1, tzinfo=UTC)
-
-
-@contextmanager
-def _sqlite() -> Iterator[Store]:
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Store.for_data_dir(Path(tmp))
-        store.migrate()
-        try:
-            yield store
-        finally:
-            print(f"  SQLite file {(Path(tmp) / 'battrace.db').stat().st_size / 1e6:,.0f} MB")
-            store.dispose()
-
-
-@contextmanager
-def _postgres(server_url: str) -> Iterator[Store]:
-    server = make_url(server_url)
-    name = f"battrace_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    store = Store(server.set(database=name).render_as_string(hide_password=False))
-    try:
-        store.migrate()
-        yield store
-    finally:
-        store.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _subject(value: str) -> dict[str, Any]:
@@ -184,11 +149,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.database_url:
         print(f"PostgreSQL, {args.n:,} shells")
-        with _postgres(args.database_url) as store:
+        with postgres_store(args.database_url) as store:
             run(store, args)
     else:
         print(f"SQLite, {args.n:,} shells")
-        with _sqlite() as store:
+        with sqlite_store() as store:
             run(store, args)
 
 
