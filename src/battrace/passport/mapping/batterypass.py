@@ -44,7 +44,7 @@ from datetime import datetime
 from battrace.errors import InvalidInput
 from battrace.passport.attributes import attribute
 from battrace.passport.checks import check_value
-from battrace.passport.mapping.common import Flag, ImportResult
+from battrace.passport.mapping.common import SEGMENT, Flag, ImportResult, leaves, put
 
 MODEL_VERSION = "1.2.0"
 CIRCULARITY = "Circularity"
@@ -60,9 +60,7 @@ NOT_EXPORTED = ("spare_part_sources", "dismantling_information")
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 _WEB = re.compile(r"^https?://\S+$", re.IGNORECASE)
-_SEGMENT = re.compile(
-    r"^(?P<name>[A-Za-z0-9]+)(?:\[(?P<sel_key>[A-Za-z0-9]+)=(?P<sel_value>[A-Za-z0-9]+)\])?$"
-)
+_SEGMENT = SEGMENT
 
 
 @dataclass(frozen=True)
@@ -156,29 +154,6 @@ def _export_value(rule: Rule, value: object) -> object:
     return [part for part in (p.strip() for p in value.split(_TEXT_LIST_SEPARATOR)) if part]
 
 
-def _put(doc: dict[str, object], path: str, value: object) -> None:
-    target = doc
-    segments = path.split(".")
-    for index, segment in enumerate(segments):
-        match = _SEGMENT.match(segment)
-        assert match is not None, path
-        name, last = match["name"], index == len(segments) - 1
-        if match["sel_key"] is not None:
-            entries = target.setdefault(name, [])
-            assert isinstance(entries, list)
-            entry = next((e for e in entries if e.get(match["sel_key"]) == match["sel_value"]), None)
-            if entry is None:
-                entry = {match["sel_key"]: match["sel_value"]}
-                entries.append(entry)
-            target = entry
-        elif last:
-            target[name] = value
-        else:
-            child = target.setdefault(name, {})
-            assert isinstance(child, dict)
-            target = child
-
-
 def to_batterypass_circularity(values: Mapping[str, object]) -> dict[str, object]:
     """Our values -> a Battery Pass 1.2.0 ``Circularity`` document (valid against Circularity-schema.json)."""
     missing = [key for group in _REQUIRED_GROUPS for key in group if values.get(key) is None]
@@ -200,19 +175,11 @@ def to_batterypass_circularity(values: Mapping[str, object]) -> dict[str, object
     for rule in CIRCULARITY_RULES:
         value = values.get(rule.key)
         if value is not None:
-            _put(doc, rule.path, _export_value(rule, value))
+            put(doc, rule.path, _export_value(rule, value))
     return doc
 
 
 # --- import -------------------------------------------------------------------------------------------
-
-
-def _leaves(node: object, prefix: str) -> list[str]:
-    if isinstance(node, Mapping):
-        return [leaf for k, v in node.items() for leaf in _leaves(v, f"{prefix}.{k}" if prefix else str(k))]
-    if isinstance(node, list) and node and not all(isinstance(x, str) for x in node):
-        return [leaf for i, v in enumerate(node) for leaf in _leaves(v, f"{prefix}[{i}]")]
-    return [prefix]
 
 
 def _get(doc: Mapping[str, object], path: str) -> tuple[str, object] | None:
@@ -226,12 +193,12 @@ def _get(doc: Mapping[str, object], path: str) -> tuple[str, object] | None:
             return None
         node = node[match["name"]]
         concrete.append(match["name"])
-        if match["sel_key"] is not None:
+        if match["sk"] is not None:
             if not isinstance(node, list):
                 return None
             hits = [
                 i for i, e in enumerate(node)
-                if isinstance(e, Mapping) and e.get(match["sel_key"]) == match["sel_value"]
+                if isinstance(e, Mapping) and e.get(match["sk"]) == match["sv"]
             ]  # fmt: skip
             if not hits:
                 return None
@@ -312,7 +279,7 @@ def _from_circularity(doc: Mapping[str, object]) -> ImportResult:
     duplicate_prefixes = tuple(f.path + "." for f in flags if f.reason == "duplicate_material")
     unmapped = tuple(
         leaf
-        for leaf in _leaves(doc, "")
+        for leaf in leaves(doc, "")
         if leaf not in consumed and leaf not in flagged and not leaf.startswith(duplicate_prefixes)
         and leaf not in {"dismantlingAndRemovalInformation", "sparePartSources", "recycledContent"}
     )  # fmt: skip
@@ -332,7 +299,7 @@ def to_batterypass_supply_chain_due_diligence(values: Mapping[str, object]) -> d
     for rule in SUPPLY_CHAIN_RULES:
         value = values.get(rule.key)
         if value is not None:
-            _put(doc, rule.path, _export_value(rule, value))
+            put(doc, rule.path, _export_value(rule, value))
     return doc
 
 
@@ -351,7 +318,7 @@ def _from_supply_chain(doc: Mapping[str, object]) -> ImportResult:
             flags.append(flag)
         else:
             values[rule.key] = value
-    unmapped = tuple(leaf for leaf in _leaves(doc, "") if leaf and leaf not in consumed)
+    unmapped = tuple(leaf for leaf in leaves(doc, "") if leaf and leaf not in consumed)
     return ImportResult(SUPPLY_CHAIN, values, tuple(flags), unmapped)
 
 
@@ -598,10 +565,10 @@ def _export_other(rule: Rule, value: object, values: Mapping[str, object]) -> ob
 
 def _selector_entry(target: dict[str, object], segment: str) -> tuple[list[object], dict[str, object]] | None:
     match = _SEGMENT.match(segment)
-    assert match is not None and match["sel_key"] is not None, segment
+    assert match is not None and match["sk"] is not None, segment
     entries = target.get(match["name"])
     for entry in entries if isinstance(entries, list) else []:
-        if isinstance(entry, dict) and entry.get(match["sel_key"]) == match["sel_value"]:
+        if isinstance(entry, dict) and entry.get(match["sk"]) == match["sv"]:
             assert isinstance(entries, list)
             return entries, entry
     return None
@@ -637,7 +604,7 @@ def _put_dynamic(doc: dict[str, object], rule: Rule, value: object) -> None:
         raise _invalid(
             rule.key, f"{rule.time} is shared and already {earlier[1]!r}, this value is at {when!r}"
         )
-    _put(doc, rule.time, when)
+    put(doc, rule.time, when)
 
 
 def _mapped_at(aspect: Aspect, path: str) -> list[str]:
@@ -694,7 +661,7 @@ def _export_onto_base(
         value = values.get(rule.key)
         if value is None:
             continue
-        _put(doc, rule.path, _export_other(rule, value, values))
+        put(doc, rule.path, _export_other(rule, value, values))
         if rule.kind == "dynamic":
             _put_dynamic(doc, rule, value)
     if aspect.name == LABELING:
@@ -778,9 +745,9 @@ def _consumed_selectors(rule_path: str, concrete: str) -> set[str]:
     found: set[str] = set()
     for rule_segment, segment in zip(rule_path.split("."), concrete.split("."), strict=False):
         match = _SEGMENT.match(rule_segment)
-        if match is not None and match["sel_key"] is not None:
+        if match is not None and match["sk"] is not None:
             prefix = concrete.split(segment)[0] + segment
-            found.add(f"{prefix}.{match['sel_key']}")
+            found.add(f"{prefix}.{match['sk']}")
     return found
 
 
@@ -807,7 +774,7 @@ def _from_aspect(aspect: Aspect, doc: Mapping[str, object]) -> ImportResult:
             flags.append(flag)
         else:
             values[rule.key] = value
-    unmapped = tuple(leaf for leaf in _leaves(doc, "") if leaf and leaf not in consumed)
+    unmapped = tuple(leaf for leaf in leaves(doc, "") if leaf and leaf not in consumed)
     return ImportResult(aspect.name, values, tuple(flags), unmapped)
 
 

@@ -34,7 +34,7 @@ from datetime import datetime
 from battrace.errors import InvalidInput
 from battrace.passport.attributes import attribute
 from battrace.passport.checks import check_date, check_value
-from battrace.passport.mapping.common import Flag, ImportResult
+from battrace.passport.mapping.common import Flag, ImportResult, leaves
 
 ASPECT_MODEL = "urn:samm:io.catenax.battery.battery_pass:6.1.0"
 
@@ -289,14 +289,6 @@ def _delete(doc: dict[str, object], path: tuple[str, ...]) -> None:
         node.pop(path[-1], None)
 
 
-def _leaves(node: object, prefix: str) -> list[str]:
-    if isinstance(node, Mapping):
-        return [leaf for k, v in node.items() for leaf in _leaves(v, f"{prefix}.{k}" if prefix else str(k))]
-    if isinstance(node, list) and node and not all(isinstance(x, str) for x in node):
-        return [leaf for i, v in enumerate(node) for leaf in _leaves(v, f"{prefix}[{i}]")]
-    return [prefix]
-
-
 def _import(m: Mapped, where: str, raw: object) -> tuple[object, Flag | None]:
     try:
         value = m.from_cx(m.key, raw)
@@ -329,7 +321,7 @@ def from_catenax(doc: object) -> ImportResult:
         else:
             values[m.key] = value
     prefixes = tuple(p + tail for p in read for tail in (".", "["))
-    unmapped = tuple(leaf for leaf in _leaves(doc, "") if leaf not in read and not leaf.startswith(prefixes))
+    unmapped = tuple(leaf for leaf in leaves(doc, "") if leaf not in read and not leaf.startswith(prefixes))
     return ImportResult(ASPECT_MODEL, values, tuple(flags), unmapped)
 
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 import copy
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -47,7 +47,7 @@ from functools import partial
 from battrace.errors import InvalidInput
 from battrace.passport.attributes import ATTRIBUTES, ValueKind, attribute
 from battrace.passport.checks import CROSS_RULES, check_value
-from battrace.passport.mapping.common import Flag, ImportResult
+from battrace.passport.mapping.common import Flag, ImportResult, leaves, put, segments
 from battrace.trust.identifiers import identifier_claim, parse_identifier
 
 
@@ -370,21 +370,12 @@ def _import(rule: Rule, raw: object, doc: Mapping[str, object]) -> object:
 
 # --- paths -------------------------------------------------------------------------------------------------
 
-_SEGMENT = re.compile(r"^(?P<name>[A-Za-z0-9_]+)(?:\[(?:(?P<index>[0-9]+)|(?P<sk>\w+)=(?P<sv>\w+))\])?$")
-
-
-def _segments(path: str) -> Iterator[re.Match[str]]:
-    for segment in path.split("."):
-        match = _SEGMENT.match(segment)
-        assert match is not None, path
-        yield match
-
 
 def _get(doc: Mapping[str, object], path: str) -> tuple[str, object] | None:
     """(concrete path, value) of a rule path, or None when absent."""
     node: object = doc
     concrete: list[str] = []
-    for match in _segments(path):
+    for match in segments(path):
         if not isinstance(node, Mapping) or match["name"] not in node:
             return None
         node, name = node[match["name"]], match["name"]
@@ -403,31 +394,10 @@ def _get(doc: Mapping[str, object], path: str) -> tuple[str, object] | None:
     return ".".join(concrete), node
 
 
-def _put(doc: dict[str, object], path: str, value: object) -> None:
-    target = doc
-    matches = list(_segments(path))
-    for index, match in enumerate(matches):
-        name, last = match["name"], index == len(matches) - 1
-        if match["sk"] is not None:
-            entries = target.setdefault(name, [])
-            assert isinstance(entries, list)
-            entry = next((e for e in entries if e.get(match["sk"]) == match["sv"]), None)
-            if entry is None:
-                entry = {match["sk"]: match["sv"]}
-                entries.append(entry)
-            target = entry
-        elif last:
-            target[name] = value
-        else:
-            child = target.setdefault(name, {})
-            assert isinstance(child, dict)
-            target = child
-
-
 def _clear(doc: dict[str, object], path: str) -> None:
     """Remove what a rule path owns from a base document (a selected list entry: the whole list)."""
     node: object = doc
-    matches = list(_segments(path))
+    matches = list(segments(path))
     for index, match in enumerate(matches):
         if not isinstance(node, dict):
             return
@@ -435,14 +405,6 @@ def _clear(doc: dict[str, object], path: str) -> None:
             node.pop(match["name"], None)
             return
         node = node.get(match["name"])
-
-
-def _leaves(node: object, prefix: str) -> list[str]:
-    if isinstance(node, Mapping) and node:
-        return [leaf for k, v in node.items() for leaf in _leaves(v, f"{prefix}.{k}" if prefix else str(k))]
-    if isinstance(node, list) and node:
-        return [leaf for i, v in enumerate(node) for leaf in _leaves(v, f"{prefix}[{i}]")]
-    return [prefix] if prefix else []
 
 
 # --- export ------------------------------------------------------------------------------------------------
@@ -457,7 +419,7 @@ def _export_rules(part: int, values: Mapping[str, object], doc: dict[str, object
         if value is None:
             missing += [rule.key] if rule.required and _get(doc, rule.path) is None else []
             continue
-        _put(doc, rule.path, _export(rule, value))
+        put(doc, rule.path, _export(rule, value))
         if rule.time is not None:
             when = value.get("measured_at") if isinstance(value, Mapping) else None
             if not isinstance(when, str) or not when:
@@ -469,7 +431,7 @@ def _export_rules(part: int, values: Mapping[str, object], doc: dict[str, object
             times.setdefault(rule.time, []).append(when)
     for path, stamps in times.items():
         # TemperatureInformation has one LastUpdate for its five values: the latest one stands for all.
-        _put(doc, path, max(stamps))
+        put(doc, path, max(stamps))
     if part == 5 and "TemperatureInformation.LastUpdate" not in times:
         missing.append("temperature_information")
     return missing
@@ -861,7 +823,7 @@ def from_idta(part: int, doc: object) -> ImportResult:
     flagged = {flag.path for flag in reading.flags}
     unmapped = tuple(
         leaf
-        for leaf in _leaves(doc, "")
+        for leaf in leaves(doc, "")
         if not _consumed(leaf, reading.consumed) and not _consumed(leaf, flagged)
     )
     return ImportResult(spec.aspect, reading.values, tuple(reading.flags), unmapped)
