@@ -1,0 +1,204 @@
+"""Roll-up over a company's own multi-level bill of materials in one pass (issue 6 item 8 benchmark).
+
+Inside one company nothing needs to be disclosed between the levels of its own BOM (Ouranos
+``partsStructure``): every figure of ``rollup`` except the PACT 5 % rule is linear in the amounts, so each
+part carries one vector of sums (total, four stages, primary part, DQR-weighted sums) up to its parents, and
+the root's shares and ratings are divided out once. The PACT rule needs each contribution's size at the
+root, so a second, top-down pass multiplies the amounts along the paths. Only purchased parts come from
+outside, as received supplier disclosures. Both passes are O(parts + edges); no per-part model is built.
+Pure module: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, localcontext
+
+from battrace.apps.pcf.activity import OwnEmissions
+from battrace.apps.pcf.model import (
+    CONTEXT,
+    DQR,
+    STAGES,
+    DeclaredUnit,
+    FactorSource,
+    Footprint,
+    canonical_bytes,
+    check_period,
+    ratio,
+)
+from battrace.apps.pcf.rollup import PACT_DQI_THRESHOLD, SupplierInput
+from battrace.errors import InvalidInput
+from battrace.provenance import sha256_hex
+
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
+# positions in a part's vector of sums
+_TOTAL, _STAGE0, _PRIMARY, _WEIGHT, _TE, _GE, _TI, _SIZE = 0, 1, 5, 6, 7, 8, 9, 10
+_STAGE_INDEX = {stage: offset for offset, stage in enumerate(STAGES)}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of the BOM: its own emissions, ``children`` as (index of an earlier part, amount per one
+    unit of this part), and ``purchased`` inputs received from suppliers."""
+
+    own: OwnEmissions
+    own_dqr: DQR | None = None
+    children: tuple[tuple[int, Decimal], ...] = ()
+    purchased: tuple[SupplierInput, ...] = ()
+
+
+def rollup_bom(
+    parts: Sequence[Part],
+    *,
+    product_id: str,
+    declared_unit: DeclaredUnit,
+    reference_period: tuple[datetime, datetime],
+) -> Footprint:
+    """The footprint of the last part (the product) per declared unit; children are listed before parents."""
+    check_period(*reference_period)
+    if not parts:
+        raise InvalidInput("a bill of materials needs at least one part")
+    with localcontext(CONTEXT):
+        sums, staged = _bottom_up(parts)
+        root = sums[-1]
+        per_product = _multipliers(parts)
+        own = _own_total(parts, per_product)
+        pact_dqi, pact_weight = _pact_dqi(parts, per_product, root[_SIZE])
+        return Footprint(
+            product_id=product_id,
+            declared_unit=declared_unit,
+            total=root[_TOTAL],
+            reference_period_start=reference_period[0],
+            reference_period_end=reference_period[1],
+            stages=dict(zip(STAGES, root[_STAGE0:_PRIMARY], strict=True)) if staged[-1] else None,
+            own=own,
+            purchased=root[_TOTAL] - own,
+            dqr=_rating(root[_TE], root[_GE], root[_TI], root[_WEIGHT]),
+            dqr_coverage=ratio(_HUNDRED * root[_WEIGHT], root[_SIZE]) if root[_SIZE] else _ZERO,
+            pact_dqi=pact_dqi,
+            pact_dqi_coverage=ratio(_HUNDRED * pact_weight, root[_SIZE]) if root[_SIZE] else _ZERO,
+            primary_data_share=_primary(root),
+            factor_sources=_sources(parts),
+            inputs=_inputs(parts),
+        )
+
+
+def _bottom_up(parts: Sequence[Part]) -> tuple[list[list[Decimal]], list[bool]]:
+    sums: list[list[Decimal]] = []
+    staged: list[bool] = []
+    for index, part in enumerate(parts):
+        vector = _own_vector(part)
+        ok = True
+        for child, amount in part.children:
+            if not 0 <= child < index:
+                raise InvalidInput(f"part {index}: child {child} must be an earlier part")
+            ok = ok and staged[child]
+            for position, value in enumerate(sums[child]):
+                vector[position] += amount * value
+        for item in part.purchased:
+            ok = _add_purchased(vector, item) and ok
+        sums.append(vector)
+        staged.append(ok)
+    return sums, staged
+
+
+def _own_vector(part: Part) -> list[Decimal]:
+    own = part.own.total
+    vector = [own, *part.own.by_stage, part.own.primary]
+    vector.extend(_rated(own, part.own_dqr))
+    vector.append(abs(own))
+    return vector
+
+
+def _rated(emission: Decimal, rating: DQR | None) -> list[Decimal]:
+    if rating is None or not emission:
+        return [_ZERO, _ZERO, _ZERO, _ZERO]
+    weight = abs(emission)
+    return [weight, weight * rating.TeR, weight * rating.GeR, weight * rating.TiR]
+
+
+def _add_purchased(vector: list[Decimal], item: SupplierInput) -> bool:
+    """Add one received input; False when its total cannot be placed in a stage."""
+    emission, disclosure = item.emission, item.disclosure
+    vector[_TOTAL] += emission
+    placed = True
+    if disclosure.stages is not None:
+        for offset, stage in enumerate(STAGES):
+            vector[_STAGE0 + offset] += item.amount * disclosure.stages.get(stage, _ZERO)
+    elif item.stage is not None:
+        vector[_STAGE0 + _STAGE_INDEX[item.stage]] += emission
+    else:
+        placed = False
+    if disclosure.primary_data_share is not None:
+        vector[_PRIMARY] += emission * disclosure.primary_data_share / _HUNDRED
+    for offset, value in enumerate(_rated(emission, disclosure.dqr)):
+        vector[_WEIGHT + offset] += value
+    vector[_SIZE] += abs(emission)
+    return placed
+
+
+def _multipliers(parts: Sequence[Part]) -> list[Decimal]:
+    """How many units of each part one unit of the product contains (sum over all paths)."""
+    factor = [_ZERO] * len(parts)
+    factor[-1] = Decimal(1)
+    for index in range(len(parts) - 1, -1, -1):
+        if factor[index]:
+            for child, amount in parts[index].children:
+                factor[child] += factor[index] * amount
+    return factor
+
+
+def _pact_dqi(
+    parts: Sequence[Part], per_product: Sequence[Decimal], size: Decimal
+) -> tuple[DQR | None, Decimal]:
+    """PACT: the weighting over contributions above 5 % of the product's emissions, sized at the root."""
+    if not size:
+        return None, _ZERO
+    floor = PACT_DQI_THRESHOLD * size
+    sums = [_ZERO, _ZERO, _ZERO, _ZERO]
+    for part, factor in zip(parts, per_product, strict=True):
+        candidates = [(part.own.total, part.own_dqr)]
+        candidates.extend((item.emission, item.disclosure.dqr) for item in part.purchased)
+        for emission, rating in candidates:
+            if abs(factor * emission) > floor:
+                for offset, value in enumerate(_rated(factor * emission, rating)):
+                    sums[offset] += value
+    return _rating(sums[1], sums[2], sums[3], sums[0]), sums[0]
+
+
+def _rating(te: Decimal, ge: Decimal, ti: Decimal, weight: Decimal) -> DQR | None:
+    if not weight:
+        return None
+    return DQR.model_construct(TeR=ratio(te, weight), GeR=ratio(ge, weight), TiR=ratio(ti, weight))
+
+
+def _primary(root: list[Decimal]) -> Decimal:
+    if root[_TOTAL] <= 0:
+        return _ZERO
+    return max(_ZERO, min(ratio(_HUNDRED * root[_PRIMARY], root[_TOTAL]), _HUNDRED))
+
+
+def _own_total(parts: Sequence[Part], per_product: Sequence[Decimal]) -> Decimal:
+    """Emissions of the company's own activities in one unit of the product (all levels of its BOM)."""
+    return sum((factor * part.own.total for part, factor in zip(parts, per_product, strict=True)), _ZERO)
+
+
+def _sources(parts: Sequence[Part]) -> tuple[FactorSource, ...]:
+    sources: set[FactorSource] = set()
+    for part in parts:
+        sources.update(part.own.factor_sources)
+        for item in part.purchased:
+            sources.update(item.disclosure.factor_sources or ())
+    return tuple(sorted(sources, key=lambda s: (s.name, s.version)))
+
+
+def _inputs(parts: Sequence[Part]) -> tuple[str, ...]:
+    """One digest for the internal BOM (its structure and own activity digests), then every received input."""
+    structure = [
+        [part.own.sha256, [[child, format(amount, "f")] for child, amount in part.children]] for part in parts
+    ]
+    received = dict.fromkeys(item.sha256 for part in parts for item in part.purchased)
+    return (sha256_hex(canonical_bytes(structure)), *received)
