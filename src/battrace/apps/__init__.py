@@ -1,1 +1,2 @@
-"""Applications on the data space (BASC report §5.2): carbon footprint, due diligence, recycling, state of health."""
+"""Applications on the data space (BASC report §5.2): carbon footprint, due diligence, recycling and
+state of health."""
