@@ -91,6 +91,31 @@ log_app = typer.Typer(help="The node's transparency log.", no_args_is_help=True)
 app.add_typer(log_app, name="log")
 metering_app = typer.Typer(help="Usage counts for platform fees.", no_args_is_help=True)
 app.add_typer(metering_app, name="metering")
+# `battrace soh` runs battrace.apps.soh.cli, imported only when used: it loads numpy, which a node's start
+# (`battrace serve`) should not pay for. Each command hands its arguments, --help included, to the real one.
+soh_app = typer.Typer(
+    help="State of health, remaining life and residual value (Annex VII).", no_args_is_help=True
+)
+app.add_typer(soh_app, name="soh")
+_PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+
+
+def _soh(command: str, ctx: typer.Context) -> None:
+    from battrace.apps.soh.cli import app as soh
+
+    soh([command, *ctx.args], prog_name="battrace soh")
+
+
+@soh_app.command("assess", context_settings=_PASS_THROUGH)
+def soh_assess(ctx: typer.Context) -> None:
+    """Assess a BMS/OBD export (CSV or JSON): parameters, remaining life, warnings, value, charts."""
+    _soh("assess", ctx)
+
+
+@soh_app.command("fleet", context_settings=_PASS_THROUGH)
+def soh_fleet(ctx: typer.Context) -> None:
+    """Write a seeded synthetic fleet export (CSV or JSON) with known ground truth."""
+    _soh("fleet", ctx)
 
 
 @log_app.command("verify")
