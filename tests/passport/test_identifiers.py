@@ -85,3 +85,13 @@ def test_iso_15459_identifier_joins_agency_company_and_serial() -> None:
 def test_malformed_iso_15459_identifier_is_refused(agency: str, company: str, serial: str, rule: str) -> None:
     with pytest.raises(InvalidInput, match=rule):
         UniqueIdentifier(agency, company, serial)
+
+
+def test_an_element_string_reads_as_its_sgtin_and_anything_else_is_not_one() -> None:
+    from battrace.passport.identifiers import sgtin_from_element_string
+
+    sgtin = sgtin_from_element_string("(01)04012345000016(21)P1")
+    assert sgtin is not None and sgtin.gtin.gtin14 == "04012345000016" and sgtin.serial == "P1"
+    assert sgtin_from_element_string("urn:epc:id:sgtin:4012345.000001.P1") is None
+    with pytest.raises(InvalidInput):
+        sgtin_from_element_string("(01)04012345000017(21)P1")  # wrong check digit

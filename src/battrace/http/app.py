@@ -6,6 +6,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -30,6 +31,8 @@ from battrace.http.passports import (
 )
 from battrace.http.selfdescription import self_description_router
 from battrace.ledger.http import log_router
+from battrace.passport.identifiers import sgtin_from_element_string
+from battrace.passport.qr import passport_url
 from battrace.passport.web import viewer_router
 from battrace.registry import OWNER, RegistryCaller, registry_router
 from battrace.trust.http import credential_service_router, wallet_router
@@ -129,11 +132,22 @@ def _include_viewer(app: FastAPI, node: Node) -> None:
             resolve=node.passports.resolve,
             session_secret=node.session_secret,
             public_base_url=node.settings.base_url,
+            qr_target=lambda passport_id: _qr_target(node, passport_id),
         )
     except InvalidInput as refusal:
         log.warning("passport viewer disabled: %s", refusal.detail)
         return
     app.include_router(router)
+
+
+def _qr_target(node: Node, passport_id: str) -> str:
+    """What a battery's QR code encodes (Art. 13(6)): its GS1 Digital Link when the battery carries an SGTIN,
+    resolved here to the passport at the reader's level; otherwise the passport page itself."""
+    battery = node.passports.battery_of(passport_id)
+    sgtin = sgtin_from_element_string(battery) if battery is not None else None
+    if sgtin is not None:
+        return passport_url(node.settings.base_url, sgtin)
+    return f"{node.settings.base_url}/passport/{quote(passport_id, safe=':@')}"
 
 
 def _include_registry(app: FastAPI, node: Node) -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "UniqueIdentifier",
     "gs1_check_digit",
     "identifier_from_claim",
+    "sgtin_from_element_string",
 ]
 
 _GTIN_LENGTHS = (8, 12, 13, 14)
@@ -114,3 +115,15 @@ class UniqueIdentifier:
 
     def __str__(self) -> str:
         return f"{self.issuing_agency}{self.company}{self.serial}"
+
+
+_ELEMENT_STRING = re.compile(r"^\(01\)(?P<gtin>[0-9]{14})\(21\)(?P<serial>.{1,20})$")
+
+
+def sgtin_from_element_string(text: str) -> Sgtin | None:
+    """The SGTIN written as a GS1 element string ``(01)<GTIN-14>(21)<serial>`` (the human-readable form of
+    GS1 General Specifications §3.2), or None when ``text`` is not one; a bad GTIN raises InvalidInput."""
+    match = _ELEMENT_STRING.match(text)
+    if match is None:
+        return None
+    return Sgtin(Gtin(match["gtin"]), match["serial"])

@@ -457,6 +457,12 @@ class PassportService:
         with self._store.read() as tx:
             return db.list_passports(tx, after=after, limit=limit, model_id=model_id)
 
+    def battery_of(self, passport_id: str) -> str | None:
+        """The battery identifier a passport was issued for (what its QR code resolves from)."""
+        with self._store.read() as tx:
+            passport = db.get_passport(tx, passport_id)
+        return None if passport is None else passport.battery_identifier
+
     def model_of(self, passport_id: str) -> str | None:
         with self._store.read() as tx:
             passport = db.get_passport(tx, passport_id)
