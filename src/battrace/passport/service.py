@@ -61,6 +61,7 @@ from battrace.store.tx import Tx
 STATUS_KEY = "battery_status"
 EVERYONE = frozenset(Audience)
 MAX_BATCH = 10_000
+_MODEL_CACHE = 1024  # battery models held in memory per process (a maker has tens to hundreds)
 # Art. 77(7): the status a second-life passport starts in, by the event that created it.
 _SECOND_LIFE = {
     PassportEvent.REPURPOSE: PassportState.REPURPOSED,
@@ -140,6 +141,7 @@ class PassportService:
         self._clock = clock
         self.on_issued: OnIssued | None = None  # e.g. the twin registry, in the same transaction
         self._model_digests: dict[tuple[str, str], Mapping[str, str]] = {}
+        self._models: dict[str, db.PassportModelRecord] = {}
 
     # -- writes --------------------------------------------------------------------------------------------
 
@@ -267,6 +269,18 @@ class PassportService:
             issued_at=now,
             updated_at=now,
         )
+
+    def _cached_model(self, tx: Tx, model_id: str) -> db.PassportModelRecord:
+        """Models are never changed once registered (a new model gets a new id), so readers keep them: a
+        model's ~90 values are decoded once per process, not on every passport read."""
+        model = self._models.get(model_id)
+        if model is None:
+            model = db.get_model(tx, model_id)
+            assert model is not None  # foreign key
+            if len(self._models) >= _MODEL_CACHE:
+                self._models.pop(next(iter(self._models)))
+            self._models[model_id] = model
+        return model
 
     def _model_levels(self, model: db.PassportModelRecord) -> Mapping[str, str]:
         # A model's digests are the same for every battery of it: computed once per model and process.
@@ -411,10 +425,10 @@ class PassportService:
             passport = db.get_passport(tx, passport_id)
             if passport is None:
                 raise NotFound(f"no passport {passport_id!r}", reason="unknown_passport")
-            model = db.get_model(tx, passport.model_id)
-            assert model is not None  # foreign key
+            model = self._cached_model(tx, passport.model_id)
             visible_keys = _visible_dynamic_keys(audiences)
-            series = _series(db.measurements(tx, passport_id, keys=visible_keys))
+            # the public sees no item use data (Annex XIII point 4): no query for it either
+            series = _series(db.measurements(tx, passport_id, keys=visible_keys)) if visible_keys else {}
             sees_status = any(may_see(a, attribute(STATUS_KEY).access) for a in audiences)
             timeline = _timeline(db.events(tx, passport_id)) if sees_status else ()
         values: dict[str, object] = {**model.values, **passport.values}
