@@ -18,11 +18,11 @@ TABLES = {
     "agreements", "asset_contents", "assets", "contract_definitions", "edr_tokens", "inbox",
     "negotiations", "outbox", "policy_definitions", "seen_jtis", "transfers",
     "log_entries", "log_subtrees", "log_checkpoints", "log_head", "contracts",
-    "passport_models", "passports", "passport_events", "passport_measurements",
+    "passport_models", "passports", "passport_events", "passport_measurements", "app_documents",
     "registry_shells", "registry_specific_asset_ids", "registry_asset_id_readers",
     "registry_submodel_descriptors",
 }  # fmt: skip
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 
 def test_migrate_twice_is_a_no_op_that_keeps_data(store: Store) -> None:

@@ -17,6 +17,7 @@ from battrace.connector.node import Node
 from battrace.dataplane import DataRequest
 from battrace.dsp.messages import version_response
 from battrace.errors import InvalidInput, Unauthenticated
+from battrace.http.apps import apps_router
 from battrace.http.common import blocking, install_error_handlers, read_body
 from battrace.http.contracts import contracts_router
 from battrace.http.dsp import dsp_router
@@ -29,6 +30,7 @@ from battrace.http.passports import (
     passport_management_router,
     viewer_login,
 )
+from battrace.http.pcf import pcf_router
 from battrace.http.selfdescription import self_description_router
 from battrace.ledger.http import log_router
 from battrace.passport.identifiers import sgtin_from_element_string
@@ -118,6 +120,8 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
     node.dataplane.backends[PASSPORT_ADDRESS_TYPE] = passport_backend(node)
     _include_viewer(app, node)
     _include_registry(app, node)
+    app.include_router(pcf_router(node))
+    app.include_router(apps_router(node))
     app.include_router(self_description_router(node, node.api_key))
     return app
 

@@ -319,5 +319,18 @@ class PassportMeasurementRow(Base):
     recorded_at: Mapped[datetime]
 
 
+
+class AppDocumentRow(Base):
+    """The applications' own records (footprint inputs, declarations, assessments…): one JSON document per
+    (app, kind, id), kept at the node like everything else; the apps give them meaning."""
+
+    __tablename__ = "app_documents"
+    app: Mapped[str] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(primary_key=True)
+    body: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
 # The registry's rows live in their own module; importing it here keeps Base.metadata complete for migrations.
 from battrace.store import _orm_registry as _orm_registry  # noqa: E402
