@@ -191,3 +191,11 @@ def test_view_only_holds_what_some_audience_may_see(
 @given(values=_passports, audience=st.sampled_from(tuple(Audience)))
 def test_view_for_is_the_single_audience_union(values: dict[str, object], audience: Audience) -> None:
     assert view_for(values, audience) == view_for_audiences(values, {audience})
+
+
+def test_every_role_a_certification_body_can_issue_is_either_mapped_or_deliberately_public() -> None:
+    from battrace.trust.subjects import Role
+
+    public_only = {Role.MATERIAL_SUPPLIER, Role.CELL_MAKER, Role.VEHICLE_OEM}
+    for role in Role:
+        assert (role.value in ROLE_AUDIENCES) != (role in public_only), role

@@ -26,8 +26,8 @@ from battrace.passport.attributes import AccessLevel, Audience, attribute, may_s
 
 # Role claim values -> the Art. 77(2) reader group they belong to. The implementing act that will define
 # "persons with a legitimate interest" (Art. 77(9)) is still pending, so this table is configuration-like:
-# change it here, nowhere else. Role values match battrace.trust.subjects.Role where that enum has them;
-# the others (Remanufacturer, SecondLifeOperator, Commission) are reserved for credentials not issued yet.
+# change it here, nowhere else. Role values match battrace.trust.subjects.Role; SecondLifeOperator is reserved
+# for a credential not issued yet.
 # Roles not listed (e.g. CellMaker, VehicleOem, MaterialSupplier) grant nothing beyond the public view.
 ROLE_AUDIENCES: Mapping[str, Audience] = MappingProxyType(
     {

@@ -129,6 +129,8 @@ class Role(enum.Enum):
     REUSE_OPERATOR = "ReuseOperator"
     NOTIFIED_BODY = "NotifiedBody"
     MARKET_SURVEILLANCE_AUTHORITY = "MarketSurveillanceAuthority"
+    COMMISSION = "Commission"  # Art. 77(2)(b): the Commission reads passports like the authorities
+    REMANUFACTURER = "Remanufacturer"
 
 
 @dataclass(frozen=True)
