@@ -3,6 +3,7 @@
     /work/venv/bin/python bench/passport_issuance.py                        # both backends, 20 000 passports
     /work/venv/bin/python bench/passport_issuance.py --backend sqlite --total 200000 --batch 5000
     /work/venv/bin/python bench/passport_issuance.py --backend postgres --total 10000000   # the goal's size
+    /work/venv/bin/python bench/passport_issuance.py --backend sqlite --total 20000 --fill 10000000  # lookups
 
 Issuance is the whole write path of `PassportService.issue`: semantic validation of every passport (model and
 item values merged, Annex XIII rules), the issuer's Ed25519 signature per access level, the rows (passport +
@@ -27,6 +28,7 @@ from datetime import UTC, date, datetime
 
 from _stores import postgres_store, sqlite_store
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
 
 from battrace.identity import NodeKeys
 from battrace.ledger.log import TransparencyLog
@@ -39,6 +41,7 @@ from battrace.passport.signing import level_digests, sign_passport
 from battrace.passport.twins import shell_descriptor
 from battrace.registry import Registry
 from battrace.store import Store
+from battrace.store._orm import PassportRow
 from battrace.store.passports import PassportModelRecord, PassportRecord
 from battrace.store.tx import Tx
 
@@ -144,6 +147,40 @@ def _with_twins(service: PassportService, store: Store) -> None:
     service.on_issued = register
 
 
+def _fill(store: Store, start: int, end: int) -> None:
+    """Top the table up to ``end`` passports with rows shaped like issued ones (copied from the first, with
+    their own ids, battery identifiers and item values), written straight to the driver: a lookup benchmark
+    at 10 M need not validate and sign 10 M passports first. Not issuance: no log entries, no twins."""
+    table = PassportRow.__table__
+    with store.read() as tx:
+        first = tx.session.execute(select(PassportRow).limit(1)).scalar_one()
+        template = {c.name: getattr(first, c.key) for c in table.columns}
+    began = time.perf_counter()
+    for chunk in range(start, end, 50_000):
+        with store.transaction() as tx:
+            conn = tx.session.connection()
+            bind = {c.name: c.type.bind_processor(conn.dialect) or (lambda v: v) for c in table.columns}
+            fixed = {name: bind[name](value) for name, value in template.items()}
+            marker = "?" if conn.dialect.name == "sqlite" else "%s"
+            names = list(template)
+            columns = ", ".join(f'"{name}"' for name in names)  # "values" is a reserved word
+            sql = f"INSERT INTO passports ({columns}) VALUES ({', '.join([marker] * len(names))})"
+            rows = []
+            for n in range(chunk, min(chunk + 50_000, end)):
+                item = ev_item_values(n)
+                pid = f"urn:battrace:passport:{n:09d}"
+                values = {**template["values"], **item, "battery_passport_identifier": pid}
+                own = {
+                    "id": pid,
+                    "battery_identifier": item["battery_identifier"],
+                    "values": bind["values"](values),
+                }
+                rows.append(tuple(own.get(name, fixed[name]) for name in names))
+            conn.exec_driver_sql(sql, rows)
+    rate = (end - start) / (time.perf_counter() - began)
+    print(f"  filled to {end:,} passports directly ({rate:,.0f} rows/s)")
+
+
 def run(store: Store, args: argparse.Namespace) -> None:
     keys = NodeKeys(Ed25519PrivateKey.from_private_bytes(b"\x07" * 32))
     signer = NoteSigner("oem.example/log", Ed25519PrivateKey.from_private_bytes(b"\x01" * 32))
@@ -155,7 +192,11 @@ def run(store: Store, args: argparse.Namespace) -> None:
     service.register_model(NewModel(MODEL, BatteryCategory.EV, ev_model_values()))
     _split_costs(keys, min(args.total, 5000))
     _issue(service, args.total, args.batch)
-    _lookups(service, args.total, args.samples)
+    size = args.total
+    if args.fill > size:
+        _fill(store, size, args.fill)
+        size = args.fill
+    _lookups(service, size, args.samples)
     print(f"  transparency log   {log.size():,} entries")
 
 
@@ -167,6 +208,7 @@ def main() -> None:
     parser.add_argument("--total", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=2_000)
     parser.add_argument("--samples", type=int, default=2_000)
+    parser.add_argument("--fill", type=int, default=0, help="then top up to this many rows for the lookups")
     parser.add_argument("--twins", action=argparse.BooleanOptionalAction, default=True,
                         help="register each twin in the registry, as a node does")  # fmt: skip
     args = parser.parse_args()
