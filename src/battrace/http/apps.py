@@ -1,12 +1,189 @@
-"""Due diligence, recycling and state-of-health applications over HTTP (issue 7): filled in by their node
-integration."""
+"""Due diligence, recycling and state-of-health applications over HTTP (issue 7), management API (X-Api-Key):
+
+* ``/management/v3/duediligence/...``: import a declaration (JSON or the xlsx workbook), publish it to one
+  designated recipient, ask suppliers and fetch their declarations through the data space, roll up and get
+  the passport values;
+* ``/management/v3/soh/...``: upload a BMS/OBD export, assess it and write the measurements to the
+  passports on the OEM's node as a mandated party;
+* ``/management/v3/recycling/...``: record event rows and compute the facility's Annex XII rates.
+
+The routes only translate: parsing and every rule live in the apps' node services.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import secrets
+from typing import Any, get_args
 
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from battrace.apps.duediligence.disclosure import View
+from battrace.apps.duediligence.metrics import Results
+from battrace.apps.duediligence.model import Declaration
+from battrace.apps.duediligence.node import (
+    Computed,
+    DueDiligenceService,
+    cahra_from,
+    conformant_from,
+)
+from battrace.apps.recycling.node import RecyclingService
+from battrace.apps.soh.node import StateOfHealthService
 from battrace.connector.node import Node
+from battrace.errors import InvalidInput, Unauthenticated
+from battrace.http.common import blocking, parse_json_object, read_body, read_json_object
 
 
 def apps_router(node: Node) -> APIRouter:
-    return APIRouter()
+    async def api_key(request: Request) -> None:
+        given = request.headers.get("x-api-key", "")
+        if not secrets.compare_digest(given.encode(), node.api_key.encode()):
+            raise Unauthenticated("missing or wrong X-Api-Key")
+
+    router = APIRouter(prefix="/management/v3", dependencies=[Depends(api_key)])
+    router.include_router(_duediligence(node), tags=["due diligence"])
+    router.include_router(_soh(node), tags=["state of health"])
+    router.include_router(_recycling(node), tags=["recycling"])
+    return router
+
+
+def _field(body: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(f"{name} must be a non-empty string", reason=name)
+    return value
+
+
+def results_json(results: Results) -> dict[str, Any]:
+    return {
+        "responseRate": results.response_rate,
+        "coverage": results.coverage,
+        "conformant": results.conformant,
+        "recycled": results.recycled,
+        "cahraExposure": {
+            m: {
+                "answer": e.answer,
+                "mineCountries": sorted(e.mine_countries),
+                "smelterCountries": sorted(e.smelter_countries),
+            }
+            for m, e in results.exposure.items()
+        },
+        "risks": {
+            k: {"score": r.score, "level": r.level, "drivers": list(r.drivers)}
+            for k, r in results.risks.items()
+        },
+        "oecdSteps": [{"step": s.step, "status": s.status} for s in results.steps],
+    }
+
+
+def computed_json(computed: Computed) -> dict[str, Any]:
+    rolled = computed.chain.rollup.declaration
+    return {
+        "requested": computed.chain.requested,
+        "responded": computed.chain.responded,
+        "missing": sorted(computed.chain.rollup.missing),
+        "smelters": [s.model_dump(mode="json") for s in rolled.smelters],
+        "minerals": [a.model_dump(mode="json") for a in rolled.minerals],
+        "results": results_json(computed.results),
+        "passportValues": computed.values,
+    }
+
+
+def _duediligence(node: Node) -> APIRouter:
+    router = APIRouter(prefix="/duediligence")
+    service = DueDiligenceService(node)
+    limit = node.settings.max_body_bytes
+
+    @router.put("/declarations/{declaration_id}")
+    async def import_declaration(declaration_id: str, request: Request) -> dict[str, Any]:
+        """The company's own declaration: JSON (``Declaration``) or the workbook (xlsx media type)."""
+        content = await read_body(request, node.settings.max_upload_bytes)
+        kind = request.headers.get("content-type", "application/json")
+        declaration = await blocking(service.import_declaration, declaration_id, content, kind)
+        return {"declarationId": declaration_id, "company": declaration.company.name,
+                "minerals": [a.mineral for a in declaration.minerals]}  # fmt: skip
+
+    @router.get("/declarations/{declaration_id}")
+    async def read_declaration(declaration_id: str) -> dict[str, Any]:
+        return (await blocking(service.declaration, declaration_id)).model_dump(mode="json")
+
+    @router.post("/declarations/{declaration_id}/publications", status_code=201)
+    async def publish(declaration_id: str, request: Request) -> dict[str, Any]:
+        """Offer the declaration (``rolledUp``: with its suppliers') to one recipient, in its view."""
+        body = await read_json_object(request, limit)
+        recipient = str(_field(body, "recipient"))
+        view = body.get("view", "full")
+        if view not in get_args(View):
+            raise InvalidInput(f"view must be one of {list(get_args(View))}", reason="view")
+        rolled = body.get("rolledUp", False)
+        if not isinstance(rolled, bool):
+            raise InvalidInput("rolledUp must be true or false", reason="rolledUp")
+        bpn = _field(body, "bpn", required=False)
+        asset_id = await blocking(service.publish, declaration_id, recipient, view, bpn=bpn, rolled=rolled)
+        return {"assetId": asset_id, "recipient": recipient, "view": view}
+
+    @router.post("/suppliers", status_code=201)
+    async def ask(request: Request) -> dict[str, Any]:
+        """Record a supplier as asked; with ``assetId`` also fetch its declaration through the data space."""
+        body = await read_json_object(request, limit)
+        supplier = str(_field(body, "supplier"))
+        asset_id = _field(body, "assetId", required=False)
+        if asset_id is None:
+            await blocking(service.ask, supplier)
+            return {"supplier": supplier, "received": None}
+        received = await blocking(service.fetch, supplier, asset_id, _field(body, "dsp", required=False))
+        view = "full" if isinstance(received, Declaration) else "summary"
+        return {"supplier": supplier, "view": view, "received": received.model_dump(mode="json")}
+
+    @router.get("/suppliers")
+    async def suppliers() -> list[dict[str, Any]]:
+        return await blocking(service.suppliers)
+
+    @router.post("/declarations/{declaration_id}/rollup")
+    async def roll_up(declaration_id: str, request: Request) -> dict[str, Any]:
+        """Roll up over the suppliers' declarations; results and the passport's due-diligence values.
+        Optional ``conformantCsv`` (the user's conformant smelter list) and ``cahraList``."""
+        raw = await read_body(request, limit)
+        body = parse_json_object(raw) if raw.strip() else {}
+        computed = await blocking(
+            service.compute, declaration_id, conformant=conformant_from(body), cahra=cahra_from(body)
+        )
+        return computed_json(computed)
+
+    return router
+
+
+def _soh(node: Node) -> APIRouter:
+    router = APIRouter(prefix="/soh")
+    service = StateOfHealthService(node)
+
+    @router.post("/assessments", status_code=201)
+    async def upload(request: Request) -> JSONResponse:
+        """``{format: csv|json, export, passportNode: DID, passports: {battery id: passport id}}``."""
+        body = await read_json_object(request, node.settings.max_upload_bytes)
+        return JSONResponse(await blocking(service.upload, body), status_code=201)
+
+    @router.get("/assessments/{assessment_id}")
+    async def read(assessment_id: str) -> dict[str, Any]:
+        return dict(await blocking(service.assessment, assessment_id))
+
+    return router
+
+
+def _recycling(node: Node) -> APIRouter:
+    router = APIRouter(prefix="/recycling")
+    service = RecyclingService(node)
+    limit = node.settings.max_upload_bytes
+
+    @router.post("/events", status_code=201)
+    async def record(request: Request) -> dict[str, Any]:
+        body = await read_json_object(request, limit)
+        return await blocking(service.record, body.get("rows"))
+
+    @router.get("/rates")
+    async def rates(year: int = Query(ge=2000, le=2100), facility: str | None = None) -> dict[str, Any]:
+        return await blocking(service.rates, year, facility)
+
+    return router
