@@ -59,3 +59,10 @@ class Conflict(BattraceError):
 class PayloadTooLarge(BattraceError):
     status = 413
     title = "Payload too large"
+
+
+class BadGateway(BattraceError):
+    """Another node or backend this request depended on failed; the caller's input was not the problem."""
+
+    status = 502
+    title = "Bad gateway"

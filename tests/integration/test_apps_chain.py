@@ -288,9 +288,7 @@ def soh(space: Space) -> dict[str, Any]:
     readings, truth = fleet.generate(2, months=24, seed=2)
     with space.oem.client() as oem:
         # The fleet's packs: rated 180 Ah at 355 V...; a CSV export's nameplate is read from the passport.
-        # (The catalogue has no initial self-discharge rate for EV batteries, "-" in the longlist.)
-        plate = fleet.passport_values(fleet.EV)
-        plate.pop("initial_self_discharge_rate")
+        plate = fleet.passport_model_values(fleet.EV)
         oem.register_passport_model(SOH_MODEL, "ev", ev_model_values() | plate)
         ids = oem.issue_passports(
             [

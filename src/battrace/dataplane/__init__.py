@@ -22,7 +22,7 @@ from battrace.connector.dispatcher import Outcome
 from battrace.connector.processes import push_target
 from battrace.connector.records import Agreement, Asset, OutboxMessage
 from battrace.connector.transfers import token_hash
-from battrace.errors import BattraceError, Forbidden, NotFound, Unauthenticated
+from battrace.errors import BadGateway, BattraceError, Forbidden, NotFound, Unauthenticated
 from battrace.identity import NodeKeys
 from battrace.policy import Policy, evaluate, parse_policy
 from battrace.provenance import DIGEST_HEADER, SIGNATURE_HEADER, sign_payload
@@ -33,8 +33,7 @@ HTTP_DATA = "HttpData"
 _TRUE = ("true", True)
 
 
-class BackendUnavailable(BattraceError):
-    status = 502
+class BackendUnavailable(BadGateway):
     title = "Data backend unavailable"
 
 

@@ -105,3 +105,14 @@ def test_the_passport_service_records_an_assessment_and_shows_it_as_current(tmp_
         assert soce["value"] == round(float(np.asarray(result.params.state_of_certified_energy)[b]), 4)
     finally:
         store.dispose()
+
+
+def test_fleet_nameplates_give_only_attributes_that_apply_to_the_category() -> None:
+    from battrace.apps.soh import fleet
+    from battrace.passport.attributes import BatteryCategory, Requirement, attribute
+
+    values = fleet.passport_model_values(fleet.EV)
+    assert "initial_self_discharge_rate" not in values
+    assert "initial_self_discharge_rate" in fleet.passport_values(fleet.EV)  # the nameplate keeps it
+    for key in values:
+        assert attribute(key).requirement(BatteryCategory.EV) is not Requirement.NOT_APPLICABLE

@@ -47,7 +47,7 @@ from battrace.client import EDC_CONTEXT, ManagementError, NodeClient, first_offe
 from battrace.connector.context import DSP_PATH
 from battrace.connector.node import Node
 from battrace.connector.records import Asset, AssetContent, ContractDefinition, PolicyDefinition
-from battrace.errors import BattraceError, Forbidden, InvalidInput, NotFound
+from battrace.errors import BadGateway, BattraceError, Forbidden, InvalidInput, NotFound
 from battrace.identity import did_web_document_url
 from battrace.management import parse_asset, parse_contract_definition, parse_policy_definition
 from battrace.passport.checks import check_value
@@ -63,11 +63,8 @@ _EDC_ID = "https://w3id.org/edc/v0.0.1/ns/id"
 _DECLARATION_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
-class ProviderUnavailable(BattraceError):
+class ProviderUnavailable(BadGateway):
     """The supplier's connector did not complete the exchange (502: the fault is upstream, not the input)."""
-
-    status = 502
-    title = "Bad gateway"
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from battrace.apps.soh.series import (
     Readings,
     to_datetime,
 )
-from battrace.passport.attributes import BatteryCategory
+from battrace.passport.attributes import BatteryCategory, Requirement, attribute
 
 EV = Nameplate(
     category=BatteryCategory.EV,
@@ -252,6 +252,16 @@ def passport_values(plate: Nameplate) -> dict[str, object]:
         "initial_self_discharge_rate": plate.initial_self_discharge_rate,
     }
     return {k: v for k, v in values.items() if v is not None}
+
+
+def passport_model_values(plate: Nameplate) -> dict[str, object]:
+    """The nameplate values a passport model of the plate's category can hold: an EV passport has no initial
+    self-discharge rate (Annex XIII, "-" for EV), though the fleet still simulates one."""
+    return {
+        k: v
+        for k, v in passport_values(plate).items()
+        if attribute(k).requirement(plate.category) is not Requirement.NOT_APPLICABLE
+    }
 
 
 def _stamp(days: float) -> str:

@@ -22,7 +22,7 @@ from battrace.apps.soh.passport import api_body, measurements
 from battrace.apps.soh.series import Nameplate, Readings, nameplate_from_passport
 from battrace.connector.node import Node
 from battrace.connector.urls import check_peer_url
-from battrace.errors import BattraceError, Forbidden, InvalidInput, NotFound
+from battrace.errors import BadGateway, BattraceError, Forbidden, InvalidInput, NotFound
 from battrace.identity import did_web_document_url
 from battrace.store.documents import get_document, put_document
 
@@ -30,11 +30,8 @@ APP = "soh"
 FORMATS = ("csv", "json")
 
 
-class PassportNodeFailed(BattraceError):
+class PassportNodeFailed(BadGateway):
     """The passport node did not take the measurements for a reason that is not ours to fix (502)."""
-
-    status = 502
-    title = "Bad gateway"
 
 
 def _text(body: Mapping[str, Any], name: str) -> str:
