@@ -319,7 +319,6 @@ class PassportMeasurementRow(Base):
     recorded_at: Mapped[datetime]
 
 
-
 class AppDocumentRow(Base):
     """The applications' own records (footprint inputs, declarations, assessments…): one JSON document per
     (app, kind, id), kept at the node like everything else; the apps give them meaning."""
@@ -331,6 +330,7 @@ class AppDocumentRow(Base):
     body: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
 
 # The registry's rows live in their own module; importing it here keeps Base.metadata complete for migrations.
 from battrace.store import _orm_registry as _orm_registry  # noqa: E402
