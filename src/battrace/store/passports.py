@@ -75,6 +75,24 @@ class MeasurementRecord:
     recorded_at: datetime
 
 
+def _driver_insert(tx: Tx, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Rows to the driver's executemany, each value bound once by its column type's own processor (JSON,
+    timestamps). Issuance writes two rows per passport; SQLAlchemy's per-row parameter handling cost more than
+    the database's work (as in the ledger, battrace.store.ledger). Columns a row leaves out take no default
+    here: callers give every column but autoincrement ids."""
+    conn = tx.session.connection()
+    names = [c.name for c in table.columns if c.name in rows[0]]
+    bind = {name: table.c[name].type.bind_processor(conn.dialect) for name in names}
+    marker = "?" if conn.dialect.name == "sqlite" else "%s"
+    columns = ", ".join(f'"{name}"' for name in names)  # "values" and "before" are reserved words
+    sql = f"INSERT INTO {table.name} ({columns}) VALUES ({', '.join([marker] * len(names))})"
+    processed = [
+        tuple(row[n] if bind[n] is None else bind[n](row[n]) for n in names)
+        for row in rows
+    ]
+    conn.exec_driver_sql(sql, processed)
+
+
 # -- models ------------------------------------------------------------------------------------------------
 
 
@@ -142,7 +160,7 @@ def insert_passports(tx: Tx, passports: Sequence[PassportRecord]) -> None:
     ]
     try:
         with tx.session.begin_nested():
-            tx.session.execute(insert(PassportRow), rows)
+            _driver_insert(tx, PassportRow.__table__, rows)
     except IntegrityError as exc:  # a concurrent writer took an id between our check and the insert
         raise Conflict("a passport id or battery identifier is already taken", reason="duplicate") from exc
 
@@ -233,8 +251,9 @@ def set_state(
 
 def insert_events(tx: Tx, events: Sequence[EventRecord]) -> None:
     if events:
-        tx.session.execute(
-            insert(PassportEventRow),
+        _driver_insert(
+            tx,
+            PassportEventRow.__table__,
             [
                 {
                     "passport_id": e.passport_id,
