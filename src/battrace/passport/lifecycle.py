@@ -124,6 +124,67 @@ def _require_aware(when: datetime, what: str) -> None:
         raise InvalidInput(f"{what} must be a timezone-aware datetime", reason="naive_datetime")
 
 
+def check_writable(
+    passport_id: str,
+    *,
+    writer: str,
+    responsible: str,
+    mandated: Iterable[str],
+    state: PassportState | None,
+    successor: str | None,
+) -> None:
+    """Art. 77(4): only the responsible economic operator or a party it mandated writes; a closed (Art. 77(8))
+    or superseded (Art. 77(7)) passport takes no write at all."""
+    if writer != responsible and writer not in mandated:
+        raise Forbidden(
+            f"{writer!r} is neither the responsible economic operator of {passport_id} nor mandated "
+            "by it (Art. 77(4))",
+            reason="not_mandated",
+        )
+    if state is _S.CLOSED:
+        raise Conflict(
+            f"passport {passport_id} is closed: it ceased to exist after recycling (Art. 77(8)); "
+            "the archive is read-only",
+            reason="closed",
+            state=_S.CLOSED.value,
+        )
+    if successor is not None:
+        raise Conflict(
+            f"passport {passport_id} is superseded by {successor} (Art. 77(7)); write there",
+            reason="superseded",
+        )
+
+
+def check_measurement(key: str, value: DynamicValue, latest: datetime | None) -> None:
+    """A measurement of ``key`` may join its time series: a dynamic attribute other than the status, in the
+    catalogue's unit, not older than the ``latest`` value already there."""
+    entry = attribute(key)
+    if not entry.dynamic:
+        raise InvalidInput(
+            f"{key} is static data; only dynamic attributes take a time series", reason="static"
+        )
+    if key == _STATUS_KEY:
+        raise InvalidInput(f"{key} changes only through status events", reason="status_via_events")
+    if entry.unit is not None and value.unit != entry.unit:
+        raise InvalidInput(f"{key} is measured in {entry.unit}, not {value.unit}", reason="unit_mismatch")
+    if latest is not None and value.measured_at < latest:
+        raise InvalidInput(
+            f"{key} already has a value measured at {latest.isoformat()}; an older value "
+            "would make the current value ambiguous",
+            reason="out_of_order",
+        )
+
+
+def check_event_time(at: datetime, latest: datetime | None) -> None:
+    """A status event is timezone-aware and not earlier than the ``latest`` one."""
+    _require_aware(at, "at")
+    if latest is not None and at < latest:
+        raise InvalidInput(
+            f"status event at {at.isoformat()} is earlier than the last one ({latest.isoformat()})",
+            reason="out_of_order",
+        )
+
+
 class PassportHistory:
     """One passport's status timeline and dynamic-data time series. Construct through :meth:`issue`."""
 
@@ -228,22 +289,8 @@ class PassportHistory:
     def append(self, key: str, value: DynamicValue, *, writer: str) -> None:
         """Append one measurement to a dynamic attribute's time series, in non-decreasing time order."""
         self._check_writable(writer)
-        entry = attribute(key)
-        if not entry.dynamic:
-            raise InvalidInput(
-                f"{key} is static data; only dynamic attributes take a time series", reason="static"
-            )
-        if key == _STATUS_KEY:
-            raise InvalidInput(f"{key} changes only through status events", reason="status_via_events")
-        if entry.unit is not None and value.unit != entry.unit:
-            raise InvalidInput(f"{key} is measured in {entry.unit}, not {value.unit}", reason="unit_mismatch")
         series = self._series.setdefault(key, [])
-        if series and value.measured_at < series[-1].measured_at:
-            raise InvalidInput(
-                f"{key} already has a value measured at {series[-1].measured_at.isoformat()}; an older value "
-                "would make the current value ambiguous",
-                reason="out_of_order",
-            )
+        check_measurement(key, value, series[-1].measured_at if series else None)
         series.append(value)
 
     def current(self, key: str) -> DynamicValue | None:
@@ -257,33 +304,17 @@ class PassportHistory:
         return tuple(self._series.get(key, ()))
 
     def _check_writable(self, writer: str) -> None:
-        if not self.may_write(writer):
-            raise Forbidden(
-                f"{writer!r} is neither the responsible economic operator of {self.passport_id} nor mandated "
-                "by it (Art. 77(4))",
-                reason="not_mandated",
-            )
-        if self._state is _S.CLOSED:
-            raise Conflict(
-                f"passport {self.passport_id} is closed: it ceased to exist after recycling (Art. 77(8)); "
-                "the archive is read-only",
-                reason="closed",
-                state=_S.CLOSED.value,
-            )
-        if self.successor is not None:
-            raise Conflict(
-                f"passport {self.passport_id} is superseded by {self.successor} (Art. 77(7)); write there",
-                reason="superseded",
-            )
+        check_writable(
+            self.passport_id,
+            writer=writer,
+            responsible=self.responsible_operator,
+            mandated=self.mandated,
+            state=self._state,
+            successor=self.successor,
+        )
 
     def _record(self, event: PassportEvent, at: datetime, actor: str) -> PassportState:
-        _require_aware(at, "at")
-        if self._events and at < self._events[-1].at:
-            raise InvalidInput(
-                f"status event at {at.isoformat()} is earlier than the last one "
-                f"({self._events[-1].at.isoformat()})",
-                reason="out_of_order",
-            )
+        check_event_time(at, self._events[-1].at if self._events else None)
         before = self._state
         after = step(before, event)
         self._events.append(StatusEvent(event, before, after, at, actor))

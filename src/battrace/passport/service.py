@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from battrace.clock import Clock, system_clock
-from battrace.errors import Conflict, Forbidden, InvalidInput, NotFound
+from battrace.errors import Forbidden, InvalidInput, NotFound
 from battrace.identity.keys import NodeKeys
 from battrace.ledger.log import TransparencyLog
 from battrace.passport.attributes import (
@@ -44,6 +44,9 @@ from battrace.passport.lifecycle import (
     PassportEvent,
     PassportState,
     StatusEvent,
+    check_event_time,
+    check_measurement,
+    check_writable,
     step,
 )
 from battrace.passport.records import PassportDocument
@@ -94,6 +97,10 @@ class Measurement:
     unit: str | None
     measured_at: datetime
     source: str
+
+    def as_value(self) -> DynamicValue:
+        """The series point (refuses a time without zone and a missing source)."""
+        return DynamicValue(self.value, self.unit, self.measured_at, self.source)
 
 
 @dataclass(frozen=True)
@@ -343,13 +350,7 @@ class PassportService:
             passport = self._writable(tx, passport_id, writer)
             last = db.latest_measured_at(tx, passport_id, {m.key for m in measurements})
             for m in sorted(measurements, key=lambda m: m.measured_at):
-                previous = last.get(m.key)
-                if previous is not None and m.measured_at < previous:
-                    raise InvalidInput(
-                        f"{m.key} already has a value measured at {previous.isoformat()}; an older "
-                        "value would make the current value ambiguous",
-                        reason="out_of_order",
-                    )
+                check_measurement(m.key, m.as_value(), last.get(m.key))
                 last[m.key] = m.measured_at
             db.insert_measurements(
                 tx,
@@ -383,8 +384,7 @@ class PassportService:
     ) -> PassportState:
         """Re-use, waste, recycling; repurposing / remanufacturing elsewhere name the new passport's id."""
         when = at or self._clock()
-        if when.tzinfo is None:
-            raise InvalidInput("the event time needs a timezone", reason="naive_datetime")
+        check_event_time(when, None)  # a time without zone is refused before anything is read
         if event is PassportEvent.PLACE_ON_MARKET:
             raise InvalidInput("placing on the market is issuance", reason="use_issue")
         needs_new = event in NEW_PASSPORT_EVENTS
@@ -400,12 +400,7 @@ class PassportService:
         with self._store.transaction() as tx:
             passport = self._writable(tx, passport_id, writer)
             history = db.events(tx, passport_id)
-            if history and when < history[-1].at:
-                raise InvalidInput(
-                    f"status event at {when.isoformat()} is earlier than the last one "
-                    f"({history[-1].at.isoformat()})",
-                    reason="out_of_order",
-                )
+            check_event_time(when, history[-1].at if history else None)
             after = step(PassportState(passport.state), event)
             db.set_state(tx, passport_id, state=after.value, updated_at=self._clock(), successor=successor_id)
             db.insert_events(
@@ -514,23 +509,14 @@ class PassportService:
 
     @staticmethod
     def _check_writable(passport: db.PassportRecord, writer: str) -> None:
-        if writer != passport.responsible_operator and writer not in passport.mandated:
-            raise Forbidden(
-                f"{writer!r} is neither the responsible economic operator of {passport.id} nor "
-                "mandated by it (Art. 77(4))",
-                reason="not_mandated",
-            )
-        if passport.state == PassportState.CLOSED.value:
-            raise Conflict(
-                f"passport {passport.id} is closed: it ceased to exist after recycling (Art. 77(8)); "
-                "the archive is read-only",
-                reason="closed",
-            )
-        if passport.successor is not None:
-            raise Conflict(
-                f"passport {passport.id} is superseded by {passport.successor} (Art. 77(7)); write there",
-                reason="superseded",
-            )
+        check_writable(
+            passport.id,
+            writer=writer,
+            responsible=passport.responsible_operator,
+            mandated=passport.mandated,
+            state=PassportState(passport.state),
+            successor=passport.successor,
+        )
 
     def _append(self, tx: Tx, items: Iterable[tuple[str, Mapping[str, Any]]]) -> range:
         if self._log is None:
@@ -569,16 +555,8 @@ def _check_granularity(values: Mapping[str, object], *, model: bool) -> None:
 
 
 def _check_measurement(m: Measurement) -> None:
-    entry = attribute(m.key)
-    if not entry.dynamic:
-        raise InvalidInput(
-            f"{m.key} is static data; only dynamic attributes take a time series", reason="static"
-        )
-    if m.key == STATUS_KEY:
-        raise InvalidInput(f"{m.key} changes only through status events", reason="status_via_events")
-    if entry.unit is not None and m.unit != entry.unit:
-        raise InvalidInput(f"{m.key} is measured in {entry.unit}, not {m.unit}", reason="unit_mismatch")
-    DynamicValue(m.value, m.unit, m.measured_at, m.source)  # timezone and source checks
+    """What a measurement must be before any stored series is read (the order is checked against it later)."""
+    check_measurement(m.key, m.as_value(), None)
     check_value(m.key, m.value)
 
 
