@@ -318,7 +318,7 @@ def passport_backend(node: Node) -> Backend:
         audiences = audiences_from_claims(node.ctx.claims_for_did(consumer_did))
         document = node.passports.document(passport_id, audiences)
         bound = asset.data_address.get("modelId")
-        if bound is not None and node.passports.model_of(passport_id) != bound:
+        if bound is not None and document.model_id != bound:
             raise NotFound(f"no passport {passport_id!r} under this asset", reason="unknown_passport")
         content = json.dumps(document_json(document), separators=(",", ":")).encode()
         return DataResponse(200, "application/json", content, agreement.id)

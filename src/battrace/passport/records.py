@@ -28,11 +28,13 @@ class PassportDocument:
     * ``state``: likewise ``None`` unless the caller may see ``battery_status``.
     * ``predecessor`` / ``successor``: the linked passports of Art. 77(7) (ids only; they are public, since a
       second-life battery's public view must say it has a past).
+    * ``model_id``: the battery model whose shared values the passport carries.
     * ``signature``: the issuer's detached JWS (Ed25519) over the canonical static values as issued, so a
       reader can check who issued it; only on documents whose view is the complete issued set.
     """
 
     passport_id: str
+    model_id: str
     category: BatteryCategory
     responsible_operator: str
     issued_at: datetime

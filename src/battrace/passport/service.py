@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -442,6 +443,7 @@ class PassportService:
             )
         return PassportDocument(
             passport_id=passport.id,
+            model_id=passport.model_id,
             category=BatteryCategory(model.category),
             responsible_operator=passport.responsible_operator,
             issued_at=passport.issued_at,
@@ -471,11 +473,6 @@ class PassportService:
         with self._store.read() as tx:
             passport = db.get_passport(tx, passport_id)
         return None if passport is None else passport.battery_identifier
-
-    def model_of(self, passport_id: str) -> str | None:
-        with self._store.read() as tx:
-            passport = db.get_passport(tx, passport_id)
-        return None if passport is None else passport.model_id
 
     def model(self, model_id: str) -> db.PassportModelRecord:
         with self._store.read() as tx:
@@ -560,12 +557,14 @@ def _check_measurement(m: Measurement) -> None:
     check_value(m.key, m.value)
 
 
-def _visible_dynamic_keys(audiences: frozenset[Audience]) -> list[str]:
-    return [
+@functools.cache
+def _visible_dynamic_keys(audiences: frozenset[Audience]) -> tuple[str, ...]:
+    """The dynamic attributes ``audiences`` may see (a handful of audience sets exist: computed once each)."""
+    return tuple(
         a.key
         for a in ATTRIBUTES
         if a.dynamic and a.key != STATUS_KEY and any(may_see(aud, a.access) for aud in audiences)
-    ]
+    )
 
 
 def _series(rows: Sequence[db.MeasurementRecord]) -> dict[str, tuple[DynamicValue, ...]]:

@@ -167,6 +167,7 @@ class MemoryReader:
             values.setdefault("battery_status", stored.history.state.value)
         return PassportDocument(
             passport_id=passport_id,
+            model_id="urn:battrace:model:sample",
             category=stored.category,
             responsible_operator=OPERATOR,
             issued_at=ISSUED,
