@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote
@@ -16,9 +15,9 @@ from battrace.connector.context import DSP_PATH
 from battrace.connector.node import Node
 from battrace.dataplane import DataRequest
 from battrace.dsp.messages import version_response
-from battrace.errors import InvalidInput, Unauthenticated
+from battrace.errors import InvalidInput
 from battrace.http.apps import apps_router
-from battrace.http.common import blocking, install_error_handlers, read_body
+from battrace.http.common import blocking, check_api_key, install_error_handlers, read_body
 from battrace.http.contracts import contracts_router
 from battrace.http.dsp import dsp_router
 from battrace.http.log_exchange import receipts_router
@@ -109,21 +108,26 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
         # Checkpoints and proofs reveal only hashes and are public; entries say who traded with whom, so
         # reading them is for the node's operator and auditors (management API key).
         if request.url.path.endswith("/log/entries"):
-            given = request.headers.get("x-api-key", "")
-            if not secrets.compare_digest(given.encode(), node.api_key.encode()):
-                raise Unauthenticated("log entries need the management X-Api-Key")
+            check_api_key(
+                request.headers.get("x-api-key"), node.api_key, "log entries need the management X-Api-Key"
+            )
 
     app.include_router(log_router(node.log), dependencies=[Depends(entries_need_api_key)])
     app.include_router(management_router(node))
+    _include_passports(app, node)
+    app.include_router(pcf_router(node))
+    app.include_router(apps_router(node))
+    app.include_router(self_description_router(node, node.api_key))
+    return app
+
+
+def _include_passports(app: FastAPI, node: Node) -> None:
+    """Battery passports: management and participant APIs, the data-plane backend, viewer and registry."""
     app.include_router(passport_management_router(node))
     app.include_router(passport_api_router(node))
     node.dataplane.backends[PASSPORT_ADDRESS_TYPE] = passport_backend(node)
     _include_viewer(app, node)
     _include_registry(app, node)
-    app.include_router(pcf_router(node))
-    app.include_router(apps_router(node))
-    app.include_router(self_description_router(node, node.api_key))
-    return app
 
 
 def _include_viewer(app: FastAPI, node: Node) -> None:
@@ -176,8 +180,7 @@ def _include_registry(app: FastAPI, node: Node) -> None:
 def _registry_caller(node: Node, request: Request) -> RegistryCaller:
     key = request.headers.get("x-api-key")
     if key is not None:
-        if not secrets.compare_digest(key.encode(), node.api_key.encode()):
-            raise Unauthenticated("wrong X-Api-Key")
+        check_api_key(key, node.api_key, "wrong X-Api-Key")
         return OWNER
     authorization = request.headers.get("authorization")
     if authorization is None:

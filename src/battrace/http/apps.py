@@ -12,7 +12,6 @@ The routes only translate: parsing and every rule live in the apps' node service
 
 from __future__ import annotations
 
-import secrets
 from typing import Any, get_args
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -30,16 +29,12 @@ from battrace.apps.duediligence.node import (
 from battrace.apps.recycling.node import RecyclingService
 from battrace.apps.soh.node import StateOfHealthService
 from battrace.connector.node import Node
-from battrace.errors import InvalidInput, Unauthenticated
-from battrace.http.common import blocking, parse_json_object, read_body, read_json_object
+from battrace.errors import InvalidInput
+from battrace.http.common import blocking, parse_json_object, read_body, read_json_object, require_api_key
 
 
 def apps_router(node: Node) -> APIRouter:
-    async def api_key(request: Request) -> None:
-        given = request.headers.get("x-api-key", "")
-        if not secrets.compare_digest(given.encode(), node.api_key.encode()):
-            raise Unauthenticated("missing or wrong X-Api-Key")
-
+    api_key = require_api_key(node.api_key)
     router = APIRouter(prefix="/management/v3", dependencies=[Depends(api_key)])
     router.include_router(_duediligence(node), tags=["due diligence"])
     router.include_router(_soh(node), tags=["state of health"])

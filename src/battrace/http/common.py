@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -18,7 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from battrace.errors import BattraceError, InvalidInput, PayloadTooLarge
+from battrace.errors import BattraceError, InvalidInput, PayloadTooLarge, Unauthenticated
 from battrace.jsonld import DSP_CONTEXT
 
 log = logging.getLogger("battrace.http")
@@ -156,3 +157,18 @@ def _dsp_type(path: str) -> str | None:
     if "/transfers" in path:
         return "TransferError"
     return None
+
+
+def check_api_key(given: str | None, expected: str, detail: str = "missing or wrong X-Api-Key") -> None:
+    """The management key, compared in constant time (a timing side channel must not reveal its prefix)."""
+    if not secrets.compare_digest((given or "").encode(), expected.encode()):
+        raise Unauthenticated(detail)
+
+
+def require_api_key(api_key: str) -> Callable[[Request], Awaitable[None]]:
+    """A FastAPI dependency refusing requests without the node's ``X-Api-Key``."""
+
+    async def check(request: Request) -> None:
+        check_api_key(request.headers.get("x-api-key"), api_key)
+
+    return check

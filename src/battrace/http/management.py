@@ -6,7 +6,6 @@ what EDC leaves to its state machine: a provider agreeing or countering, a consu
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -32,8 +31,8 @@ from battrace.dataplane import address_kind, stored_kind
 from battrace.dsp.messages import read_edr
 from battrace.dsp.states import TransferEvent
 from battrace.dsp.validation import normalise_singletons
-from battrace.errors import InvalidInput, NotFound, Unauthenticated
-from battrace.http.common import blocking, parse_json_object, read_body, read_json_object
+from battrace.errors import InvalidInput, NotFound
+from battrace.http.common import blocking, parse_json_object, read_body, read_json_object, require_api_key
 from battrace.policy import parse_policy
 
 JSON = dict[str, Any]
@@ -41,11 +40,7 @@ PROTOCOL = "dataspace-protocol-http:2025-1"
 
 
 def management_router(node: Node) -> APIRouter:
-    async def api_key(request: Request) -> None:
-        given = request.headers.get("x-api-key", "")
-        if not secrets.compare_digest(given.encode(), node.api_key.encode()):
-            raise Unauthenticated("missing or wrong X-Api-Key")
-
+    api_key = require_api_key(node.api_key)
     router = APIRouter(
         prefix="/management/v3", tags=["Management API (EDC v3 shapes)"], dependencies=[Depends(api_key)]
     )

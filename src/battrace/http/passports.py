@@ -11,7 +11,6 @@ The same documents also travel over the data space: a ``BattracePassport`` asset
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -23,7 +22,7 @@ from battrace.connector.node import Node
 from battrace.connector.records import Agreement, Asset
 from battrace.dataplane import Backend, DataRequest, DataResponse
 from battrace.errors import InvalidInput, NotFound, Unauthenticated
-from battrace.http.common import blocking, read_json_object
+from battrace.http.common import blocking, read_json_object, require_api_key
 from battrace.passport.attributes import Audience, BatteryCategory
 from battrace.passport.lifecycle import PassportEvent
 from battrace.passport.records import PassportDocument
@@ -179,14 +178,18 @@ def _status_args(body: Mapping[str, Any]) -> tuple[PassportEvent, datetime | Non
 
 
 def passport_management_router(node: Node) -> APIRouter:
-    async def api_key(request: Request) -> None:
-        given = request.headers.get("x-api-key", "")
-        if not secrets.compare_digest(given.encode(), node.api_key.encode()):
-            raise Unauthenticated("missing or wrong X-Api-Key")
-
     router = APIRouter(
-        prefix="/management/v3", tags=["passports (management)"], dependencies=[Depends(api_key)]
+        prefix="/management/v3",
+        tags=["passports (management)"],
+        dependencies=[Depends(require_api_key(node.api_key))],
     )
+    _model_routes(router, node)
+    _issue_routes(router, node)
+    _update_routes(router, node)
+    return router
+
+
+def _model_routes(router: APIRouter, node: Node) -> None:
     service, limit = node.passports, node.settings.max_body_bytes
 
     @router.post("/identity/tokens", status_code=201)
@@ -206,6 +209,10 @@ def passport_management_router(node: Node) -> APIRouter:
     async def list_models() -> list[dict[str, Any]]:
         models = await blocking(service.models)
         return [{"modelId": m.id, "category": m.category, "values": m.values} for m in models]
+
+
+def _issue_routes(router: APIRouter, node: Node) -> None:
+    service, limit = node.passports, node.settings.max_body_bytes
 
     @router.post("/passports", status_code=201)
     async def issue(request: Request) -> JSONResponse:
@@ -238,6 +245,10 @@ def passport_management_router(node: Node) -> APIRouter:
     async def read_full(passport_id: str) -> dict[str, Any]:
         return document_json(await blocking(service.document, passport_id, EVERYONE))
 
+
+def _update_routes(router: APIRouter, node: Node) -> None:
+    service, limit = node.passports, node.settings.max_body_bytes
+
     @router.post("/passports/{passport_id}/measurements", status_code=201)
     async def record(passport_id: str, request: Request) -> dict[str, int]:
         items = parse_measurements(await read_json_object(request, limit))
@@ -250,8 +261,6 @@ def passport_management_router(node: Node) -> APIRouter:
             service.change_status, passport_id, event, writer=node.did, at=at, successor_id=successor
         )
         return {"passportId": passport_id, "state": state.value}
-
-    return router
 
 
 def passport_api_router(node: Node) -> APIRouter:

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -23,8 +22,8 @@ from battrace.apps.pcf.node import Lifetime, NodeClients, NodeFootprints, PactOf
 from battrace.apps.pcf.pact import CallbackDispatcher, pact_router
 from battrace.client import NodeClient
 from battrace.connector.node import Node
-from battrace.errors import InvalidInput, Unauthenticated
-from battrace.http.common import blocking, read_json_object
+from battrace.errors import InvalidInput
+from battrace.http.common import blocking, read_json_object, require_api_key
 
 
 def pcf_router(node: Node) -> APIRouter:
@@ -62,15 +61,19 @@ def _granularity(body: dict[str, Any]) -> Granularity:
 
 
 def _management(node: Node, service: PcfService) -> APIRouter:
-    async def api_key(request: Request) -> None:
-        given = request.headers.get("x-api-key", "")
-        if not secrets.compare_digest(given.encode(), node.api_key.encode()):
-            raise Unauthenticated("missing or wrong X-Api-Key")
-
     router = APIRouter(
-        prefix="/management/v3/pcf", tags=["carbon footprint (management)"], dependencies=[Depends(api_key)]
+        prefix="/management/v3/pcf",
+        tags=["carbon footprint (management)"],
+        dependencies=[Depends(require_api_key(node.api_key))],
     )
     limit = node.settings.max_body_bytes
+    _product_routes(router, service, limit)
+    _passport_and_pact_routes(router, service, limit)
+    return router
+
+
+def _product_routes(router: APIRouter, service: PcfService, limit: int) -> None:
+    """Products, the supplier disclosures received for them, the computed footprint and its disclosures."""
 
     @router.put("/products/{key}")
     async def put_product(key: str, request: Request) -> dict[str, Any]:
@@ -121,6 +124,10 @@ def _management(node: Node, service: PcfService) -> APIRouter:
             service.publish, key, recipient_bpn=_text(body, "recipientBpn"), granularity=_granularity(body)
         )
 
+
+def _passport_and_pact_routes(router: APIRouter, service: PcfService, limit: int) -> None:
+    """A footprint into the passport (values, or a model registered with them) and onto the PACT host."""
+
     @router.post("/products/{key}/passport-values")
     async def passport_values(key: str, request: Request) -> dict[str, Any]:
         """The Art. 7 passport values of one battery of this product (lifetime energy as in ``Lifetime``)."""
@@ -157,5 +164,3 @@ def _management(node: Node, service: PcfService) -> APIRouter:
             "clientId": client_id,
             "clientSecret": await blocking(service.register_pact_client, client_id),
         }
-
-    return router

@@ -12,18 +12,17 @@ NodeSettings has no field of its own for them yet.
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from battrace.connector.node import Node
 from battrace.connector.urls import check_peer_url
-from battrace.errors import NotFound, Unauthenticated
-from battrace.http.common import blocking
+from battrace.errors import NotFound
+from battrace.http.common import blocking, require_api_key
 from battrace.trust.identifiers import CompanyIdentifier, parse_identifier
 from battrace.trust.selfdescription import (
     ASSET_PATH,
@@ -98,12 +97,9 @@ def self_description_router(node: Node, api_key: str) -> APIRouter:
 
 
 def _peer_route(router: APIRouter, node: Node, api_key: str) -> None:
-    async def require_api_key(request: Request) -> None:
-        given = request.headers.get("x-api-key", "")
-        if not secrets.compare_digest(given.encode(), api_key.encode()):
-            raise Unauthenticated("missing or wrong X-Api-Key")
+    api_key_required = require_api_key(api_key)
 
-    @router.get("/management/v3/peers/self-description", dependencies=[Depends(require_api_key)])
+    @router.get("/management/v3/peers/self-description", dependencies=[Depends(api_key_required)])
     async def peer_self_description(
         did: str = Query(min_length=1, max_length=2048), address: str = Query(min_length=1, max_length=2048)
     ) -> dict[str, Any]:

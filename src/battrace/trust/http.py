@@ -6,14 +6,13 @@ turned into problem documents by the app's handlers (``battrace.http.common.inst
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from battrace.errors import InvalidInput, NotFound, Unauthenticated
-from battrace.http.common import blocking, read_json_object
+from battrace.errors import InvalidInput, NotFound
+from battrace.http.common import blocking, read_json_object, require_api_key
 from battrace.trust.wallet import CREDENTIAL_SERVICE_PATH, QUERY_PATH, CredentialService, Wallet
 
 MAX_BODY_BYTES = 256 * 1024
@@ -22,13 +21,11 @@ MAX_BODY_BYTES = 256 * 1024
 def wallet_router(wallet: Wallet, api_key: str) -> APIRouter:
     """``/management/v3/credentials``: list and add the node's own credentials (``X-Api-Key``)."""
 
-    async def require_api_key(request: Request) -> None:
-        given = request.headers.get("x-api-key", "")
-        if not secrets.compare_digest(given.encode(), api_key.encode()):
-            raise Unauthenticated("missing or wrong X-Api-Key")
-
+    api_key_required = require_api_key(api_key)
     router = APIRouter(
-        prefix="/management/v3", tags=["Management API: credentials"], dependencies=[Depends(require_api_key)]
+        prefix="/management/v3",
+        tags=["Management API: credentials"],
+        dependencies=[Depends(api_key_required)],
     )
 
     @router.get("/credentials")
