@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from battrace import __version__
 from battrace.connector.context import DSP_PATH
 from battrace.connector.node import Node
+from battrace.console import company_console_router
 from battrace.dataplane import DataRequest
 from battrace.dsp.messages import version_response
 from battrace.errors import InvalidInput
@@ -22,6 +23,7 @@ from battrace.http.contracts import contracts_router
 from battrace.http.dsp import dsp_router
 from battrace.http.log_exchange import receipts_router
 from battrace.http.management import management_router
+from battrace.http.ouranos import ouranos_node_router
 from battrace.http.passports import (
     PASSPORT_ADDRESS_TYPE,
     passport_api_router,
@@ -30,6 +32,7 @@ from battrace.http.passports import (
     viewer_login,
 )
 from battrace.http.pcf import pcf_router
+from battrace.http.pcf_exchange import pcf_exchange_router
 from battrace.http.selfdescription import self_description_router
 from battrace.ledger.http import log_router
 from battrace.passport.identifiers import sgtin_from_element_string
@@ -116,6 +119,9 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(management_router(node))
     _include_passports(app, node)
     app.include_router(pcf_router(node))
+    app.include_router(pcf_exchange_router(node))
+    app.include_router(ouranos_node_router(node))
+    app.include_router(company_console_router(node))
     app.include_router(apps_router(node))
     app.include_router(self_description_router(node, node.api_key))
     return app

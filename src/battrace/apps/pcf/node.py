@@ -245,6 +245,18 @@ class PcfService:
             own_dqr=spec.own_dqr,
             reference_period=spec.reference_period,
         )
+        self._store_footprint(key, footprint, origin="activities")
+        return footprint
+
+    def adopt(self, key: str, footprint: Footprint, *, origin: str) -> Footprint:
+        """Keep a footprint computed elsewhere on this node (e.g. by the Ouranos-compatible API) as the
+        result for ``key``, signed and logged exactly like a computed one, so every exchange (DSP
+        disclosures, PACT, Catena-X) serves the same numbers. ``origin`` names where it came from."""
+        check_key(key, "product key")
+        self._store_footprint(key, footprint, origin=origin)
+        return footprint
+
+    def _store_footprint(self, key: str, footprint: Footprint, *, origin: str) -> None:
         statement = sign_footprint(
             footprint, keys=self._node.keys, signer_did=self._node.did, now=self._clock()
         )
@@ -252,12 +264,12 @@ class PcfService:
             "footprint": footprint.model_dump(mode="json", exclude_none=True),
             "sha256": digest(footprint),
             "statement": statement.signature,
+            "origin": origin,
         }
         with self._node.store.transaction() as tx:
             put_document(tx, APP, "footprint", key, document, self._clock())
             event = {"product": key, "sha256": document["sha256"], "inputs": list(footprint.inputs)}
             self._node.log.append(tx, "pcf.computed", event)
-        return footprint
 
     def _input(self, line: BomLine) -> SupplierInput:
         disclosure, sha256 = self.received(line.received)
