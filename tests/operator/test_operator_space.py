@@ -60,6 +60,7 @@ def test_init_signs_a_trust_list_with_the_operator_key_naming_the_certification_
         "ConnectorCertificationCredential",
         "RoleCredential",
         "AppCertificationCredential",
+        "DataExchangeGovernanceCredential",
     }
     assert trust_list.is_trusted(body.did, "MembershipCredential", T0)
     # the two keys are distinct identities: the body cannot sign trust lists, the operator cannot issue
@@ -128,6 +129,20 @@ def test_certify_issues_one_credential_per_type_with_its_own_status_entry(world:
     ledger = space.operator.files.ledger()
     assert {c.id for c in credentials} == set(ledger.issued)
     assert credentials[0].subject.claims()["memberOf"] == "eu-battery"
+
+
+def test_signing_the_data_exchange_governance_gives_the_framework_agreement_a_pcf_policy_asks_for(
+    world: World,
+) -> None:
+    space = world.space("eu-battery", 8201)
+    [token] = certify(space.operator, types=["DataExchangeGovernance"], bpn="BPNL00000003CML1")
+    credential = decode_credential_jwt(token).credential
+    assert credential.credential_type == "DataExchangeGovernanceCredential"
+    claims = credential.subject.claims()
+    # the tractusx-profiles sample subject: holder BPN, use-case group, template, version
+    assert claims["holderIdentifier"] == "BPNL00000003CML1"
+    assert claims["useCase"] == "DataExchangeGovernance"
+    assert claims["contractVersion"] == "1.0"
 
 
 def test_membership_of_a_japanese_company_carries_its_corporate_number(world: World) -> None:

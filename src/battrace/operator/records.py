@@ -21,6 +21,7 @@ from battrace.trust.subjects import (
     CertificationLevel,
     ConnectorCertificationCredential,
     CredentialSubject,
+    FrameworkCredential,
     MembershipCredential,
     Role,
     RoleCredential,
@@ -33,7 +34,14 @@ CONNECTOR = ConnectorCertificationCredential.credential_type
 ROLE = RoleCredential.credential_type
 APP = AppCertificationCredential.credential_type
 # the credential types the space's certification body is accredited for on the trust list
-CERTIFIED_TYPES: tuple[str, ...] = (MEMBERSHIP, CONNECTOR, ROLE, APP)
+# Catena-X Data Exchange Governance (CX-0018 §2.4): the member signed the space's framework agreement; a PCF
+# usage policy asks for "FrameworkAgreement DataExchangeGovernance:1.0" (tractusx-profiles sample subject).
+DATA_EXCHANGE_GOVERNANCE = "DataExchangeGovernanceCredential"
+GOVERNANCE_TEMPLATE = (
+    "https://catena-x.net/en/catena-x-introduce-implement/governance-framework-for-data-space-operations"
+)
+GOVERNANCE_VERSION = "1.0"
+CERTIFIED_TYPES: tuple[str, ...] = (MEMBERSHIP, CONNECTOR, ROLE, APP, DATA_EXCHANGE_GOVERNANCE)
 M = TypeVar("M", bound=WireModel)
 _SHORT_NAMES = {t.removesuffix("Credential"): t for t in CERTIFIED_TYPES}
 DEFAULT_VALID_DAYS = 365
@@ -195,6 +203,16 @@ class CertifyRequest(WireModel):
             return self._connector(until)
         if kind == ROLE:
             return RoleCredential(frozenset(self.parsed_roles()))
+        if kind == DATA_EXCHANGE_GOVERNANCE:
+            holder = self.bpn or self.participant
+            return FrameworkCredential(
+                kind,
+                holder,
+                GOVERNANCE_TEMPLATE,
+                GOVERNANCE_VERSION,
+                "UseCaseFramework",
+                "DataExchangeGovernance",
+            )
         if self.app is None:
             raise InvalidInput(f"{APP} needs app: {{appId, name, version, certifiedFunction}}")
         a = self.app
