@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from battrace.apps.pcf import Stage
-from battrace.apps.pcf.example import Chain, example_chain
+from battrace.apps.pcf.example import Chain, example_chain, granted, product_body
 from battrace.apps.pcf.pact import PactClient, PactClientError
 from battrace.client import ManagementError, NodeClient, first_offer
 from battrace.devnet import NodeProcess
@@ -50,33 +50,6 @@ class ChainNet:
             result = client.call(method, path, body, expect=expect)
         self.seen.setdefault(name, []).append(httpx.Response(200, json=result).text)
         return result
-
-
-def _product(chain: Chain, name: str) -> dict[str, Any]:
-    """A tier's product as its operator puts it: its own activities and BOM lines naming what it received."""
-    node = next(n for n in chain.nodes if n.id == name)
-    units = {n.id: n.declared_unit for n in chain.nodes}
-    return {
-        "productId": node.product_id,
-        "declaredUnit": node.declared_unit,
-        "referencePeriod": [t.isoformat() for t in chain.reference_period],
-        "electricityModel": chain.electricity_model.value,
-        "ownDqr": node.own_dqr.model_dump(mode="json") if node.own_dqr else None,
-        "activities": [a.model_dump(mode="json") for a in node.activities],
-        "inputs": [
-            {
-                "received": edge.supplier,
-                "amount": str(edge.amount),
-                "unit": units[edge.supplier],
-                **({"stage": edge.stage.value} if edge.stage else {}),
-            }
-            for edge in node.inputs
-        ],
-    }
-
-
-def _granted(chain: Chain, supplier: str) -> str:
-    return next(e.disclosed_as.value for n in chain.nodes for e in n.inputs if e.supplier == supplier)
 
 
 def _member(name: str) -> dict[str, Any]:
@@ -119,7 +92,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChainNet]:
 def _roll_up(net: ChainNet) -> None:
     """Tier by tier: put the product, pull the supplier's disclosure, compute, offer to the buyer."""
     for name in TIERS:
-        net.call(name, "PUT", f"{PCF}/products/{name}", _product(net.chain, name))
+        net.call(name, "PUT", f"{PCF}/products/{name}", product_body(net.chain, name))
         for supplier, buyer in BUYER.items():
             if buyer == name:
                 offered = net.offers[supplier]
@@ -133,7 +106,7 @@ def _roll_up(net: ChainNet) -> None:
                 net.call(name, "POST", f"{PCF}/received", body)
         net.call(name, "POST", f"{PCF}/products/{name}/compute")
         if name in BUYER:
-            body = {"recipientBpn": bpn(BUYER[name]), "granularity": _granted(net.chain, name)}
+            body = {"recipientBpn": bpn(BUYER[name]), "granularity": granted(net.chain, name).value}
             net.offers[name] = net.call(name, "POST", f"{PCF}/products/{name}/disclosures", body)
 
 
@@ -357,7 +330,7 @@ def test_bad_input_is_a_problem_document_that_says_what_is_wrong(
 
 
 def test_a_bom_line_in_another_unit_than_the_supplier_declares_is_refused(net: ChainNet) -> None:
-    product = _product(net.chain, "pack")
+    product = product_body(net.chain, "pack")
     product["inputs"][0]["unit"] = "kilogram"  # the cell maker declares per piece
     net.call("pack", "PUT", f"{PCF}/products/pack-in-kg", product)
     with net.nodes["pack"].client() as client, pytest.raises(ManagementError) as refused:

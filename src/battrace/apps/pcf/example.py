@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
@@ -122,3 +123,38 @@ def _received(edge: Edge, results: Mapping[str, Footprint], customer: str) -> Su
 def run_example() -> tuple[Chain, dict[str, Footprint]]:
     chain = example_chain()
     return chain, run_chain(chain, example_factors())
+
+
+def product_body(chain: Chain, node_id: str) -> dict[str, Any]:
+    """One tier's product as its operator puts it on its node (``PUT /management/v3/pcf/products/{key}``):
+    its own activities and BOM lines naming each supplier's received disclosure by the supplier's node id."""
+    node = next((n for n in chain.nodes if n.id == node_id), None)
+    if node is None:
+        raise InvalidInput(f"no node {node_id!r} in the chain")
+    units = {n.id: n.declared_unit for n in chain.nodes}
+    return {
+        "productId": node.product_id,
+        "declaredUnit": node.declared_unit,
+        "referencePeriod": [t.isoformat() for t in chain.reference_period],
+        "electricityModel": chain.electricity_model.value,
+        "ownDqr": node.own_dqr.model_dump(mode="json") if node.own_dqr else None,
+        "activities": [a.model_dump(mode="json") for a in node.activities],
+        "inputs": [
+            {
+                "received": edge.supplier,
+                "amount": str(edge.amount),
+                "unit": units[edge.supplier],
+                **({"stage": edge.stage.value} if edge.stage else {}),
+            }
+            for edge in node.inputs
+        ],
+    }
+
+
+def granted(chain: Chain, supplier: str) -> Granularity:
+    """The granularity ``supplier`` discloses to its customer in the chain."""
+    for node in chain.nodes:
+        for edge in node.inputs:
+            if edge.supplier == supplier:
+                return edge.disclosed_as
+    raise InvalidInput(f"{supplier!r} supplies nobody in the chain")
