@@ -78,12 +78,19 @@ def serve(
 def demo(
     base_port: Annotated[int, typer.Option(help="First loopback port; nodes take the next ones.")] = 8101,
     work_dir: Annotated[Path | None, typer.Option(help="Where the nodes keep their data.")] = None,
-    keep_running: Annotated[bool, typer.Option(help="Leave the nodes up at the end.")] = False,
+    keep_running: Annotated[bool, typer.Option(help="Leave the network up at the end.")] = False,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the synthetic usage data (same seed, same figures).")
+    ] = 2,
+    fast: Annotated[bool, typer.Option(help="Fewer passports, for CI.")] = False,
 ) -> None:
-    """Start company nodes on loopback and run catalog → negotiation → transfer → data fetch between them."""
+    """Two data spaces, seven companies: a battery's life from refinery to recycling, over real HTTP."""
     from battrace.demo import run_demo
 
-    raise typer.Exit(run_demo(console, base_port=base_port, work_dir=work_dir, keep_running=keep_running))
+    code = run_demo(
+        console, base_port=base_port, work_dir=work_dir, keep_running=keep_running, seed=seed, fast=fast
+    )
+    raise typer.Exit(code)
 
 
 app.add_typer(space_app, name="space")

@@ -25,7 +25,7 @@ from battrace.trust.wallet import credential_service_entry
 from .test_claims_world import CERTIFICATION, HOLDER, MEMBERSHIP, OTHER, ROLES, VERIFIER, World
 
 PATH = "/api/credentials/presentations/query"
-MEMBERSHIP_SCOPE, CERTIFICATION_SCOPE, ROLE_SCOPE = DEFAULT_SCOPES
+MEMBERSHIP_SCOPE, CERTIFICATION_SCOPE, ROLE_SCOPE, _GOVERNANCE_SCOPE = DEFAULT_SCOPES
 
 
 @pytest.fixture

@@ -71,6 +71,8 @@ DEFAULT_CREDENTIAL_TYPES = (
     MembershipCredential.credential_type,
     ConnectorCertificationCredential.credential_type,
     RoleCredential.credential_type,
+    # the framework agreement Catena-X usage policies ask for (CX-0018 "FrameworkAgreement DataExchange...")
+    "DataExchangeGovernanceCredential",
 )
 DEFAULT_SCOPES: tuple[str, ...] = tuple(Scope.for_type(t).raw for t in DEFAULT_CREDENTIAL_TYPES)
 MAX_RESPONSE_BYTES = 1_000_000
