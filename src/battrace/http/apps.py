@@ -5,7 +5,9 @@
   the passport values;
 * ``/management/v3/soh/...``: upload a BMS/OBD export, assess it and write the measurements to the
   passports on the OEM's node as a mandated party;
-* ``/management/v3/recycling/...``: record event rows and compute the facility's Annex XII rates.
+* ``/management/v3/recycling/...``: record event rows (closing the passports of treated batteries), exchange
+  events with partners through the data space, compute a facility's Annex XII rates and a producer's
+  collection rate, offer and receive sale statements, and claim recycled content for a new passport model.
 
 The routes only translate: parsing and every rule live in the apps' node services.
 """
@@ -174,11 +176,81 @@ def _recycling(node: Node) -> APIRouter:
 
     @router.post("/events", status_code=201)
     async def record(request: Request) -> dict[str, Any]:
+        """``{rows, passportNode?, passports?: {subject: passport id}}``: the passports named are closed
+        (waste, then recycled) on the passport node as this node's treatment of their subjects."""
         body = await read_json_object(request, limit)
-        return await blocking(service.record, body.get("rows"))
+        passport_node = _field(body, "passportNode", required=False)
+        return await blocking(
+            service.record, body.get("rows"), passport_node=passport_node, passports=_passports(body)
+        )
 
     @router.get("/rates")
     async def rates(year: int = Query(ge=2000, le=2100), facility: str | None = None) -> dict[str, Any]:
         return await blocking(service.rates, year, facility)
 
+    @router.get("/collection-rate")
+    async def collection_rate(
+        year: int = Query(ge=2000, le=2100), category: str = "portable"
+    ) -> dict[str, Any]:
+        """Annex XI, with this node as the producer."""
+        return await blocking(service.collection_rate, year, category)
+
+    @router.post("/publications", status_code=201)
+    async def publish(request: Request) -> dict[str, Any]:
+        """``{recipient: DID, subjects?: [...]}``: offer this node's own events to one partner."""
+        body = await read_json_object(request, limit)
+        subjects = body.get("subjects")
+        if subjects is not None and not (
+            isinstance(subjects, list) and all(isinstance(s, str) and s for s in subjects)
+        ):
+            raise InvalidInput("subjects must be an array of subject identifiers", reason="subjects")
+        return await blocking(service.publish_events, str(_field(body, "recipient")), subjects)
+
+    @router.post("/imports", status_code=201)
+    async def import_events(request: Request) -> dict[str, Any]:
+        """``{provider: DID, assetId, dsp?}``: pull a partner's events through the data space."""
+        body = await read_json_object(request, limit)
+        provider, asset_id = str(_field(body, "provider")), str(_field(body, "assetId"))
+        return await blocking(service.import_events, provider, asset_id, _field(body, "dsp", required=False))
+
+    @router.post("/closures", status_code=201)
+    async def close(request: Request) -> dict[str, Any]:
+        """``{subject, passportNode, passportId}``: close the passport of a subject recorded as treated."""
+        body = await read_json_object(request, limit)
+        subject, owner = str(_field(body, "subject")), str(_field(body, "passportNode"))
+        return await blocking(service.close, subject, owner, str(_field(body, "passportId")))
+
+    @router.post("/sales/{sale_id}/statement", status_code=201)
+    async def offer_statement(sale_id: str) -> dict[str, Any]:
+        """Offer the statement of one of this node's sales to its buyer alone."""
+        return await blocking(service.offer_statement, sale_id)
+
+    @router.post("/statements", status_code=201)
+    async def receive_statement(request: Request) -> dict[str, Any]:
+        """``{seller: DID, assetId, dsp?}``: pull and check a sale statement addressed to this node."""
+        body = await read_json_object(request, limit)
+        seller, asset_id = str(_field(body, "seller")), str(_field(body, "assetId"))
+        return await blocking(
+            service.receive_statement, seller, asset_id, _field(body, "dsp", required=False)
+        )
+
+    @router.post("/claims", status_code=201)
+    async def claim(request: Request) -> dict[str, Any]:
+        """A new passport model with the recycled content claimed from received sale statements."""
+        body = await read_json_object(request, limit)
+        return await blocking(service.claim, body)
+
+    @router.get("/claims/{model_id}")
+    async def claimed(model_id: str) -> dict[str, Any]:
+        return dict(await blocking(service.claimed, model_id))
+
     return router
+
+
+def _passports(body: dict[str, Any]) -> dict[str, str]:
+    passports = body.get("passports", {})
+    if not isinstance(passports, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in passports.items()
+    ):
+        raise InvalidInput("passports must map subjects to passport ids", reason="passports")
+    return passports

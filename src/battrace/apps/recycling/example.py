@@ -73,6 +73,18 @@ def example_rows() -> list[dict[str, object]]:
     return _ev_rows() + _portable_rows()
 
 
+def with_parties(rows: list[dict[str, object]], parties: Mapping[str, str]) -> list[dict[str, object]]:
+    """The rows with the example's DIDs replaced by real ones (``performed_by`` and ``buyer``), to run the
+    example between nodes; a DID not in ``parties`` stays."""
+    return [
+        {
+            k: (parties.get(v, v) if k in ("performed_by", "buyer") and isinstance(v, str) else v)
+            for k, v in r.items()
+        }
+        for r in rows
+    ]
+
+
 def example_records() -> Records:
     return record_rows(Records(), example_rows())
 
