@@ -5,6 +5,7 @@ take effect at the next request). Errors are RFC 9457 problem documents, never a
 Public: the two DID documents (did:web §3.2 paths), the signed trust list, the directory, the revocation
 status list credential, the recognitions, the witness's view of its members' logs and its alarms, /health.
 Management (``X-Api-Key``): certify, revoke, recognise, withdraw, run a witness round now.
+Console (battrace.console.operator): read-only HTML pages at /console behind a login with the same key.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from battrace.console.operator import operator_console_router
 from battrace.errors import InvalidInput, NotFound, Unauthenticated
 from battrace.http.common import (
     blocking,
@@ -42,6 +44,7 @@ def create_app(operator: SpaceOperator, witness: Witness | None = None) -> FastA
     app.include_router(_management_routes(operator), dependencies=api_key)
     app.include_router(_witness_routes(witness, api_key))
     app.include_router(_metering_routes(operator, api_key))
+    app.include_router(operator_console_router(operator, witness))
     return app
 
 

@@ -146,6 +146,11 @@ class SpaceOperator:
         self._choose = choose_index
 
     @property
+    def clock(self) -> Clock:
+        """The clock every expiry is judged by (the console judges credentials by it too)."""
+        return self._clock
+
+    @property
     def config(self) -> SpaceConfig:
         return self.files.config()
 
