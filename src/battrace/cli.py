@@ -125,6 +125,37 @@ def soh_fleet(ctx: typer.Context) -> None:
     _soh("fleet", ctx)
 
 
+# `battrace chart` runs battrace.charts.cli, imported only when used (numpy, openpyxl), like `battrace soh`.
+chart_app = typer.Typer(
+    help="Charts as SVG or PNG files (state of health, recycling, due diligence).", no_args_is_help=True
+)
+app.add_typer(chart_app, name="chart")
+
+
+def _chart(command: str, ctx: typer.Context) -> None:
+    from battrace.charts.cli import app as charts
+
+    charts([command, *ctx.args], prog_name="battrace chart")
+
+
+@chart_app.command("soh", context_settings=_PASS_THROUGH)
+def chart_soh(ctx: typer.Context) -> None:
+    """State of health and resistance of one battery from a BMS export (--out file.svg|.png)."""
+    _chart("soh", ctx)
+
+
+@chart_app.command("recycling", context_settings=_PASS_THROUGH)
+def chart_recycling(ctx: typer.Context) -> None:
+    """Recovery rates and recycling efficiency against Annex XII from recycling event rows."""
+    _chart("recycling", ctx)
+
+
+@chart_app.command("duediligence", context_settings=_PASS_THROUGH)
+def chart_duediligence(ctx: typer.Context) -> None:
+    """Smelter coverage per mineral from a declaration (JSON or RMI workbook)."""
+    _chart("duediligence", ctx)
+
+
 @log_app.command("verify")
 def log_verify(
     data_dir: Annotated[Path | None, typer.Option(help="The node's data directory (SQLite).")] = None,

@@ -62,6 +62,19 @@ EV_VALUES: dict[str, object] = {
     "carbon_footprint_general_information": "Model EV-1, plant Salzgitter, 2026 declaration",
     "due_diligence_report": "https://cells.example/due-diligence-2025.pdf",
     "third_party_assurances": ["RMI RMAP conformant smelters", "IRMA 50"],
+    # As battrace.apps.duediligence.passport.indices_text writes it.
+    "supply_chain_indices": "\n".join(
+        (
+            "Supplier response rate: 75 %",
+            "Smelter coverage (RMI id known): cobalt 80 %, lithium 50 %, nickel 100 %, natural graphite n/a",
+            "Smelters with a conformant audit status: "
+            "cobalt 60 %, lithium 50 %, nickel 0 %, natural graphite n/a",
+            "Smelters with 100 % recycled feedstock: "
+            "cobalt 20 %, lithium 0 %, nickel 0 %, natural graphite n/a",
+            "CAHRA exposure: cobalt yes, lithium no, nickel unknown",
+            "OECD due diligence steps met: 4 of 5",
+        )
+    ),
     "battery_chemistry": "NMC811 / graphite",
     "critical_raw_materials": ["Lithium", "Cobalt", "Natural graphite"],
     "electrode_electrolyte_materials": [

@@ -1,5 +1,6 @@
 """State of health and resistance over time as SVG, written by hand: a chart is a few dozen elements, which
-does not justify a plotting library (and keeps PNG out: convert with any SVG renderer, e.g. rsvg-convert).
+does not justify a plotting library. PNG: ``battrace chart soh --format png`` renders this SVG with a headless
+Chromium when one is installed (battrace.charts.png).
 
 Top panel: measured state of health (points), the fitted model (line), its projection to the exhaustion
 threshold at the current usage (dashed) and the 90 % RUL interval (shaded band on the threshold line).

@@ -118,6 +118,15 @@ class Chart:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A chart with the table of its data (the chart is never the only way to read a value)."""
+
+    svg: Markup
+    head: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
 class Page:
     passport_id: str
     lang: Lang
@@ -126,6 +135,8 @@ class Page:
     stage_legend: tuple[tuple[int, str], ...]  # (segment index, "label 12 %")
     recycled: tuple[tuple[str, str, str], ...]  # (metal, pre-consumer, post-consumer)
     charts: tuple[Chart, ...]
+    recycled_figure: Figure | None
+    due_diligence_figure: Figure | None
     timeline: tuple[tuple[str, str, str, str], ...]  # (at, event, status change, actor)
     links: tuple[tuple[str, str, str], ...]  # (relation label, passport id, href)
     withheld: tuple[str, ...]  # audiences who may see more, in words
@@ -361,7 +372,13 @@ def _charts(doc: PassportDocument, lang: Lang) -> tuple[Chart, ...]:
         )
         points = [(m.measured_at, float(m.value)) for m in measured]
         svg = chart.line_chart(
-            points, ident=f"chart-{key}", title=label, unit=unit, percent=entry.unit == "%", summary=summary
+            points,
+            ident=f"chart-{key}",
+            title=label,
+            unit=unit,
+            # A 0-100 axis only for a share; an increase in % (resistance) may pass 100 and is scaled to fit.
+            percent=entry.kind is ValueKind.PERCENTAGE,
+            summary=summary,
         )
         rows = tuple(
             (when(m.measured_at), i18n.quantity(float(m.value), m.unit or entry.unit, lang), m.source)
@@ -369,6 +386,154 @@ def _charts(doc: PassportDocument, lang: Lang) -> tuple[Chart, ...]:
         )
         out.append(Chart(key, label, svg, rows))
     return tuple(out)
+
+
+# Art. 8(2) (from 18 August 2031) and Art. 8(3) (from 18 August 2036): minimum shares of cobalt, lead,
+# lithium and nickel recovered from manufacturing (pre-consumer) or post-consumer waste, in percent. Whether
+# they bind a given battery depends on its category and capacity; the chart shows them as reference lines.
+ART8_TARGETS: Mapping[str, tuple[float, float]] = {
+    "nickel": (6, 15),
+    "cobalt": (16, 26),
+    "lithium": (6, 12),
+    "lead": (85, 85),
+}
+
+
+def _percent_text(value: float | None, lang: Lang) -> str:
+    return "–" if value is None else i18n.quantity(value, "%", lang)
+
+
+def recycled_figure(values: Mapping[str, object], lang: Lang) -> Figure | None:
+    """Art. 8(1) recycled content per metal (pre- plus post-consumer) against the Art. 8(2)/(3) targets.
+
+    Built only from ``values``, the caller's view: a share the caller may not see is not drawn.
+    """
+    rows, table = [], []
+    first, second = i18n.text("target.2031", lang), i18n.text("target.2036", lang)
+    for metal in _METALS:
+        pre = _plain_number(values.get(f"pre_consumer_recycled_{metal}_share"))
+        post = _plain_number(values.get(f"post_consumer_recycled_{metal}_share"))
+        if pre is None and post is None:
+            continue
+        name = i18n.text(f"metal.{metal}", lang)
+        low, high = ART8_TARGETS[metal]
+        rows.append((name, pre, post, ((first, low), (second, high))))
+        total = (pre or 0.0) + (post or 0.0)
+        table.append(
+            (
+                name,
+                _percent_text(pre, lang),
+                _percent_text(post, lang),
+                _percent_text(total, lang),
+                _percent_text(low, lang),
+                _percent_text(high, lang),
+            )
+        )
+    if not rows:
+        return None
+    title = i18n.text("chart.recycled", lang)
+    summary = "; ".join(
+        f"{name} {total} ({first} {low}, {second} {high})" for name, _, _, total, low, high in table
+    )
+    svg = chart.target_bars(
+        rows,
+        ident="chart-recycled",
+        title=title,
+        summary=f"{title}: {summary}",
+        part_names=(i18n.text("col.pre", lang), i18n.text("col.post", lang)),
+    )
+    head = (
+        *(i18n.text(key, lang) for key in ("col.metal", "col.pre", "col.post", "col.total")),
+        first,
+        second,
+    )
+    return Figure(svg, head, tuple(table))
+
+
+# The lines of ``supply_chain_indices`` that carry a share per mineral, as
+# battrace.apps.duediligence.passport.indices_text writes them (a test holds the two together), and the
+# text id of each series. Another issuer's wording simply gives no chart: the text row stays.
+DD_SERIES: tuple[tuple[str, str], ...] = (
+    ("Smelter coverage (RMI id known): ", "dd.coverage"),
+    ("Smelters with a conformant audit status: ", "dd.conformant"),
+    ("Smelters with 100 % recycled feedstock: ", "dd.recycled"),
+)
+_MINERALS = (
+    "cobalt", "lithium", "nickel", "natural graphite", "tin", "tantalum", "tungsten", "gold",
+)  # fmt: skip
+
+
+def _shares(line: str) -> dict[str, float | None] | None:
+    """``"cobalt 80 %, natural graphite n/a"`` as {mineral: percent or None}; None if it does not parse."""
+    out: dict[str, float | None] = {}
+    for item in line.split(", "):
+        name, _, value = item.strip().rpartition(" ")
+        if value == "%":
+            name, _, value = name.rpartition(" ")
+            if not value.isdigit():
+                return None
+            share: float | None = float(value)
+        elif value == "n/a":
+            share = None
+        else:
+            return None
+        if name not in _MINERALS:
+            return None
+        out[name] = share
+    return out or None
+
+
+def parse_indices(text: str) -> dict[str, dict[str, float | None]]:
+    """Series id -> {mineral: percent or None} from a ``supply_chain_indices`` text."""
+    found: dict[str, dict[str, float | None]] = {}
+    for line in text.splitlines():
+        for prefix, series in DD_SERIES:
+            if line.startswith(prefix):
+                shares = _shares(line[len(prefix) :])
+                if shares is not None:
+                    found[series] = shares
+    return found
+
+
+def due_diligence_figure(values: Mapping[str, object], lang: Lang) -> Figure | None:
+    """The due-diligence summary (``supply_chain_indices``) as bars per mineral, when the caller sees it."""
+    text = values.get("supply_chain_indices")
+    parsed = parse_indices(text) if isinstance(text, str) else {}
+    if not parsed:
+        return None
+    minerals = [m for m in _MINERALS if any(m in shares for shares in parsed.values())]
+    names = [i18n.text(f"mineral.{m}", lang) for m in minerals]
+    series = [
+        (i18n.text(ident, lang), [parsed[ident].get(m) for m in minerals])
+        for _, ident in DD_SERIES
+        if ident in parsed
+    ]
+    missing = i18n.text("dd.none", lang)
+    table = tuple(
+        (
+            name,
+            *(
+                _percent_text(values_[i], lang) if values_[i] is not None else missing
+                for _, values_ in series
+            ),
+        )
+        for i, name in enumerate(names)
+    )
+    title = i18n.text("chart.due_diligence", lang)
+    summary = "; ".join(
+        f"{name}: " + ", ".join(f"{label} {cell}" for (label, _), cell in zip(series, row[1:], strict=True))
+        for name, row in zip(names, table, strict=True)
+    )
+    svg = chart.coverage_bars(
+        names,
+        series,
+        ident="chart-due-diligence",
+        title=title,
+        summary=f"{title}: {summary}",
+        missing=missing,
+    )
+    head = (i18n.text("col.mineral", lang), *(label for label, _ in series))
+    return Figure(svg, head, table)
 
 
 def _timeline(events: Sequence[StatusEvent], lang: Lang) -> tuple[tuple[str, str, str, str], ...]:
@@ -411,6 +576,8 @@ def build_page(doc: PassportDocument, lang: Lang) -> Page:
         stage_legend=legend,
         recycled=_recycled(doc.view.values, lang),
         charts=_charts(doc, lang),
+        recycled_figure=recycled_figure(doc.view.values, lang),
+        due_diligence_figure=due_diligence_figure(doc.view.values, lang),
         timeline=_timeline(doc.timeline, lang),
         links=_links(doc, lang),
         withheld=tuple(i18n.audience_of_level(level, lang) for level in doc.view.withheld),
