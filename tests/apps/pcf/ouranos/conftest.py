@@ -1,15 +1,20 @@
-"""A small Ouranos world: buyer A (a cell maker), supplier B (a cathode maker) and bystander C."""
+"""A small Ouranos world: buyer A (a cell maker), supplier B (a cathode maker) and bystander C.
+
+The ``world`` fixture runs each test on both stores: in memory and on a node's database (``DocumentStore``),
+so the persistent store is held to exactly the in-memory behaviour."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
 from battrace.apps.pcf.ouranos.auth import MemoryAuthenticator
+from battrace.apps.pcf.ouranos.documents import DocumentStore
 from battrace.apps.pcf.ouranos.model import (
     CfpModel,
     DqrValue,
@@ -25,7 +30,9 @@ from battrace.apps.pcf.ouranos.model import (
     TradeRequestModel,
 )
 from battrace.apps.pcf.ouranos.service import OuranosService
-from battrace.apps.pcf.ouranos.store import MemoryStore
+from battrace.apps.pcf.ouranos.store import MemoryStore, OuranosStore
+from battrace.connector.config import NodeSettings
+from battrace.connector.node import Node
 
 A = "aaaaaaaa-0000-4000-8000-000000000001"
 B = "bbbbbbbb-0000-4000-8000-000000000002"
@@ -149,9 +156,11 @@ class World:
         )
 
 
-def make_world() -> World:
-    service = OuranosService(MemoryStore(), clock=clock, new_id=ids())
-    auth = MemoryAuthenticator([API_KEY], iterations=1_000)
+def make_world(store: OuranosStore | None = None) -> World:
+    store = store if store is not None else MemoryStore()
+    service = OuranosService(store, clock=clock, new_id=ids())
+    accounts = store.accounts if isinstance(store, DocumentStore) else None
+    auth = MemoryAuthenticator([API_KEY], iterations=1_000, accounts=accounts)
     plants = {}
     for operator_id, name, number in (
         (A, "A電池株式会社", "1000000000001"),
@@ -175,6 +184,22 @@ def make_world() -> World:
     return World(service, auth, plants)
 
 
-@pytest.fixture
-def world() -> World:
-    return make_world()
+def node_at(data_dir: Path) -> Node:
+    """A node that is not serving: its database and log are all the document store needs."""
+    return Node(NodeSettings(name="jp-cell", port=8799, data_dir=data_dir, api_key="node-key", dev=True))
+
+
+def document_store(node: Node) -> DocumentStore:
+    return DocumentStore(node.store, node.log, clock=clock)
+
+
+@pytest.fixture(params=["memory", "documents"])
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    if request.param == "memory":
+        yield make_world()
+        return
+    node = node_at(tmp_path / "node")
+    try:
+        yield make_world(document_store(node))
+    finally:
+        node.store.dispose()

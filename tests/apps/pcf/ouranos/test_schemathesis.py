@@ -88,7 +88,7 @@ schema.app = APP
 
 @schema.parametrize()
 @settings(max_examples=5, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-def test_every_response_conforms_to_the_published_openapi(case: schemathesis.Case) -> None:
+def test_every_response_conforms_to_the_published_openapi(case: schemathesis.Case[Any]) -> None:
     case.call_and_validate(headers=HEADERS, checks=CHECKS)
 
 

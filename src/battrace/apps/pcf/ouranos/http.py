@@ -3,8 +3,9 @@ routed (``/api/v1/authInfo?dataTarget=…``, ``/api/v1/datatransport?dataTarget=
 
 This module only translates: query strings and bodies in, service calls, OpenAPI shapes out. Every error is
 the OpenAPI's ``{code, message, detail}`` with ``code = "[auth|dataspace] <Status>"`` and only the statuses
-the OpenAPI documents (400/401/403/404); every response carries an ``X-Track`` id. Parameters are read by hand
-rather than declared to FastAPI so that no undocumented 422 can escape.
+the OpenAPI documents (400/401/403/404); every response carries an ``X-Track`` id. Each service call runs in a
+worker thread inside one ``unit_of_work`` of the store: a call's writes are atomic. Parameters are read by
+hand rather than declared to FastAPI so that no undocumented 422 can escape.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from battrace.apps.pcf.ouranos.model import (
 from battrace.apps.pcf.ouranos.service import MAX_IDS, OuranosService
 from battrace.clock import iso
 from battrace.errors import BattraceError, Forbidden, InvalidInput, Unauthenticated
+from battrace.http.common import blocking
 
 T = TypeVar("T")
 B = TypeVar("B", bound=BaseModel)
@@ -51,13 +53,20 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 def ouranos_router(service: OuranosService, *, auth: Authenticator) -> APIRouter:
     router = APIRouter(route_class=_route_class(service))
-    router.add_api_route("/auth/login", _login(service, auth), methods=["POST"])
-    router.add_api_route("/auth/refresh", _refresh(service, auth), methods=["POST"])
-    router.add_api_route("/auth/change", _change(service, auth), methods=["POST"])
-    router.add_api_route("/api/v1/authInfo", _auth_info(service, auth), methods=["GET", "PUT"])
-    router.add_api_route(
-        "/api/v1/datatransport", _datatransport(service, auth), methods=["GET", "PUT", "DELETE"]
-    )
+    routes: list[tuple[str, Handler, tuple[str, ...]]] = [
+        ("/auth/login", _login(service, auth), ("POST",)),
+        ("/auth/refresh", _refresh(service, auth), ("POST",)),
+        ("/auth/change", _change(service, auth), ("POST",)),
+        ("/api/v1/authInfo", _auth_info(service, auth), ("GET", "PUT")),
+        ("/api/v1/datatransport", _datatransport(service, auth), ("GET", "PUT", "DELETE")),
+    ]
+    # one route per method, each with its own operation id (a generated client must not see duplicates)
+    for path, handler, methods in routes:
+        name = path.strip("/").replace("/", "_")
+        for method in methods:
+            router.add_api_route(
+                path, handler, methods=[method], operation_id=f"ouranos_{name}_{method.lower()}"
+            )
     return router
 
 
@@ -83,7 +92,8 @@ def _route_class(service: OuranosService) -> type[APIRoute]:
 
 def _error(request: Request, service: OuranosService, error: BattraceError) -> JSONResponse:
     status = error.status if error.status in _CODES else 400  # the OpenAPI documents no 409/413/422
-    auth_side = request.url.path.startswith(("/auth", "/api/v1/authInfo")) or status in (401, 403)
+    path = request.url.path  # the router may be mounted under a prefix (the node mounts it at /ouranos)
+    auth_side = "/auth/" in path or path.endswith("/api/v1/authInfo") or status in (401, 403)
     source = "auth" if auth_side else "dataspace"
     caller = getattr(request.state, "operator_id", "")
     target = request.query_params.get("dataTarget", "")
@@ -92,6 +102,17 @@ def _error(request: Request, service: OuranosService, error: BattraceError) -> J
     )
     body = {"code": f"[{source}] {_CODES[status]}", "message": error.detail, "detail": detail}
     return JSONResponse(body, status_code=status)
+
+
+async def _run(service: OuranosService, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """One service call = one unit of work of the store (its writes commit together), off the event loop:
+    the store may block on the database and PBKDF2 takes a while."""
+
+    def in_unit() -> T:
+        with service.store.unit_of_work():
+            return call(*args, **kwargs)
+
+    return await blocking(in_unit)
 
 
 # -- authentication ------------------------------------------------------------------------------------
@@ -123,7 +144,7 @@ def _login(service: OuranosService, auth: Authenticator) -> Handler:
     async def login(request: Request) -> Response:
         _check_key(request, auth)
         body = await _body(request, LoginInputModel)
-        access, refresh = auth.login(body.operatorAccountId, body.accountPassword)
+        access, refresh = await _run(service, auth.login, body.operatorAccountId, body.accountPassword)
         return _json(LoginOutputModel(accessToken=access, refreshToken=refresh), 201)
 
     return login
@@ -133,7 +154,7 @@ def _refresh(service: OuranosService, auth: Authenticator) -> Handler:
     async def refresh(request: Request) -> Response:
         _check_key(request, auth)
         body = await _body(request, RefreshInputModel)
-        access = auth.refresh(body.refreshToken)
+        access = await _run(service, auth.refresh, body.refreshToken)
         if access is None:  # #refresh documents no 401: an unknown token is a bad request
             raise InvalidInput("Invalid or expired refresh token")
         return _json(RefreshOutputModel(accessToken=access), 201)
@@ -145,7 +166,7 @@ def _change(service: OuranosService, auth: Authenticator) -> Handler:
     async def change(request: Request) -> Response:
         caller = _caller(request, auth)  # whose password: the logged-in operator's
         body = await _body(request, ChangePasswordModel)
-        auth.change_password(caller, body.newPassword)
+        await _run(service, auth.change_password, caller, body.newPassword)
         return Response(status_code=201)
 
     return change
@@ -160,22 +181,26 @@ def _auth_info(service: OuranosService, auth: Authenticator) -> Handler:
         query = _query(request)
         target, method = query.get("dataTarget"), request.method
         if target == "operator" and method == "GET":
-            return _get_operator(service, caller, query)
+            return await _get_operator(service, caller, query)
         if target == "plant" and method == "GET":
             _allow(query, "dataTarget")
-            return _json(service.list_plants(caller), 200)
+            return _json(await _run(service, service.list_plants, caller), 200)
         if target == "operator":
             _allow(query, "dataTarget")
-            return _json(service.put_operator(caller, await _body(request, OperatorModel)), 201)
+            return _json(
+                await _run(service, service.put_operator, caller, await _body(request, OperatorModel)), 201
+            )
         if target == "plant":
             _allow(query, "dataTarget")
-            return _json(service.put_plant(caller, await _body(request, PlantModel)), 201)
+            return _json(
+                await _run(service, service.put_plant, caller, await _body(request, PlantModel)), 201
+            )
         raise InvalidInput("Invalid request parameters, dataTarget: Unexpected query parameter")
 
     return auth_info
 
 
-def _get_operator(service: OuranosService, caller: str, query: dict[str, str]) -> Response:
+async def _get_operator(service: OuranosService, caller: str, query: dict[str, str]) -> Response:
     _allow(query, "dataTarget", "openOperatorId", "operatorIds")
     if "operatorIds" in query and "openOperatorId" in query:
         raise InvalidInput(
@@ -183,8 +208,8 @@ def _get_operator(service: OuranosService, caller: str, query: dict[str, str]) -
         )
     if "operatorIds" in query:
         ids = _uuids(query, "operatorIds", MAX_OPERATOR_IDS)
-        return _json(service.list_operators(caller, ids), 200)
-    return _json(service.get_operator(caller, query.get("openOperatorId")), 200)
+        return _json(await _run(service, service.list_operators, caller, ids), 200)
+    return _json(await _run(service, service.get_operator, caller, query.get("openOperatorId")), 200)
 
 
 # -- /api/v1/datatransport ---------------------------------------------------------------------------------
@@ -207,27 +232,29 @@ Route = Callable[[OuranosService, str, dict[str, str], Request], Awaitable[Respo
 
 async def _get_cfp(service: OuranosService, caller: str, query: dict[str, str], request: Request) -> Response:
     _allow(query, "dataTarget", "traceIds")
-    return _json(service.get_cfp(caller, _uuids(query, "traceIds", MAX_IDS)), 200)
+    return _json(await _run(service, service.get_cfp, caller, _uuids(query, "traceIds", MAX_IDS)), 200)
 
 
 async def _put_cfp(service: OuranosService, caller: str, query: dict[str, str], request: Request) -> Response:
     _allow(query, "dataTarget")
     models = _validate(_CFP_LIST, await _raw_json(request))
-    return _json(service.put_cfp(caller, models), 201)
+    return _json(await _run(service, service.put_cfp, caller, models), 201)
 
 
 async def _get_certification(
     service: OuranosService, caller: str, query: dict[str, str], request: Request
 ) -> Response:
     _allow(query, "dataTarget", "traceId")
-    return _json(service.get_certifications(caller, _uuid(query, "traceId")), 200)
+    return _json(await _run(service, service.get_certifications, caller, _uuid(query, "traceId")), 200)
 
 
 async def _get_parts(
     service: OuranosService, caller: str, query: dict[str, str], request: Request
 ) -> Response:
     _allow(query, "dataTarget", "limit", "after", "traceId", "partsName", "plantId", "parentFlag")
-    parts = service.list_parts(
+    parts = await _run(
+        service,
+        service.list_parts,
         caller,
         trace_id=_uuid(query, "traceId") if "traceId" in query else None,
         parts_name=query.get("partsName"),
@@ -241,14 +268,14 @@ async def _put_parts(
     service: OuranosService, caller: str, query: dict[str, str], request: Request
 ) -> Response:
     _allow(query, "dataTarget")
-    return _json(service.put_parts(caller, await _body(request, PartsModel)), 201)
+    return _json(await _run(service, service.put_parts, caller, await _body(request, PartsModel)), 201)
 
 
 async def _delete_parts(
     service: OuranosService, caller: str, query: dict[str, str], request: Request
 ) -> Response:
     _allow(query, "dataTarget", "traceId")
-    service.delete_parts(caller, _uuid(query, "traceId"))
+    await _run(service, service.delete_parts, caller, _uuid(query, "traceId"))
     return Response(status_code=204)
 
 
@@ -256,14 +283,17 @@ async def _get_structure(
     service: OuranosService, caller: str, query: dict[str, str], request: Request
 ) -> Response:
     _allow(query, "dataTarget", "traceId")
-    return _json(service.get_parts_structure(caller, _uuid(query, "traceId")), 200)
+    return _json(await _run(service, service.get_parts_structure, caller, _uuid(query, "traceId")), 200)
 
 
 async def _put_structure(
     service: OuranosService, caller: str, query: dict[str, str], request: Request
 ) -> Response:
     _allow(query, "dataTarget")
-    return _json(service.put_parts_structure(caller, await _body(request, PartsStructureModel)), 201)
+    return _json(
+        await _run(service, service.put_parts_structure, caller, await _body(request, PartsStructureModel)),
+        201,
+    )
 
 
 async def _get_status(
@@ -275,9 +305,11 @@ async def _get_status(
         raise InvalidInput("Invalid request parameters, statusTarget: must be REQUEST or RESPONSE")
     if target == "REQUEST" and "statusId" in query:
         raise InvalidInput("Invalid request parameters, statusId cannot be used with statusTarget=REQUEST")
-    found = service.list_status(
+    found = await _run(
+        service,
+        service.list_status,
         caller,
-        target=target,  # type: ignore[arg-type]
+        target=target,  # checked just above
         status_id=_uuid(query, "statusId") if "statusId" in query else None,
         trace_id=_uuid(query, "traceId") if "traceId" in query else None,
     )
@@ -288,7 +320,7 @@ async def _put_status(
     service: OuranosService, caller: str, query: dict[str, str], request: Request
 ) -> Response:
     _allow(query, "dataTarget")
-    service.put_status(caller, await _body(request, StatusModel))
+    await _run(service, service.put_status, caller, await _body(request, StatusModel))
     return Response(status_code=201)
 
 
@@ -297,29 +329,42 @@ async def _get_trade_requests(
 ) -> Response:
     _allow(query, "dataTarget", "limit", "after", "traceIds")
     if "traceIds" in query:  # "traceIdsが指定されている場合はlimitのパラメータが…有効にはなりません" (#10)
-        return _json(service.list_trade_requests(caller, _uuids(query, "traceIds", MAX_IDS)), 200)
-    return _page(request, query, service.list_trade_requests(caller), lambda t: t.tradeId or "")
+        return _json(
+            await _run(service, service.list_trade_requests, caller, _uuids(query, "traceIds", MAX_IDS)), 200
+        )
+    return _page(
+        request, query, await _run(service, service.list_trade_requests, caller), lambda t: t.tradeId or ""
+    )
 
 
 async def _put_trade_request(
     service: OuranosService, caller: str, query: dict[str, str], request: Request
 ) -> Response:
     _allow(query, "dataTarget")
-    return _json(service.put_trade_request(caller, await _body(request, TradeRequestModel)), 201)
+    return _json(
+        await _run(service, service.put_trade_request, caller, await _body(request, TradeRequestModel)), 201
+    )
 
 
 async def _get_trade_responses(
     service: OuranosService, caller: str, query: dict[str, str], request: Request
 ) -> Response:
     _allow(query, "dataTarget", "limit", "after")
-    return _page(request, query, service.list_trade_responses(caller), lambda t: t.tradeModel.tradeId or "")
+    return _page(
+        request,
+        query,
+        await _run(service, service.list_trade_responses, caller),
+        lambda t: t.tradeModel.tradeId or "",
+    )
 
 
 async def _put_trade_response(
     service: OuranosService, caller: str, query: dict[str, str], request: Request
 ) -> Response:
     _allow(query, "dataTarget", "tradeId", "traceId")
-    trade = service.put_trade_response(caller, _uuid(query, "tradeId"), _uuid(query, "traceId"))
+    trade = await _run(
+        service, service.put_trade_response, caller, _uuid(query, "tradeId"), _uuid(query, "traceId")
+    )
     return _json(trade, 201)
 
 

@@ -440,12 +440,39 @@ class OuranosService:
             raise NotFound(f"cfpId {models[0].cfpId} is not registered")
         if existing is not None and models[0].cfpId != existing.cfp_id:
             raise InvalidInput(f"traceId {cfp.trace_id} already has CFP {existing.cfp_id}: send that cfpId")
+        return own_rows(self.register_cfp(caller, cfp))
+
+    def register_cfp(self, caller: str, cfp: Cfp) -> Cfp:
+        """Keep ``cfp`` (exact decimals) as the CFP of the caller's part, under the part's existing cfpId if
+        it has one, and answer the requests linked to the part. PUT cfp and the data-space bridge."""
+        self._own_part(caller, cfp.trace_id)
+        existing = self.store.cfps.get(cfp.trace_id)
         saved = replace(cfp, cfp_id=existing.cfp_id if existing else self._new_id())
         self.store.cfps.put(saved.trace_id, saved)
         for trade in self.store.trades.values():  # registering the CFP answers the linked requests
             if trade.upstream_trace_id == saved.trace_id and trade.status in OPEN:
                 self.store.trades.put(trade.trade_id, self._answer(trade))
-        return own_rows(saved)
+        return saved
+
+    def stage_results(self, caller: str, trace_id: str) -> tuple[StageResult, StageResult]:
+        """The pre- and main-production results of the caller's own part, as GET cfp's ``*Total`` rows
+        show them but unrounded (what the data-space bridge hands on)."""
+        self._own_part(caller, trace_id)
+        cfp = self.store.cfps.get(trace_id)
+        if cfp is None:
+            raise NotFound(f"traceId {trace_id} has no registered CFP")
+        return self._stage_results(cfp, {trace_id})
+
+    def open_request_for(self, downstream_trace_id: str) -> Trade:
+        """The open CFP request a buyer made for its part ``downstream_trace_id`` (the bridge answers it)."""
+        found = [
+            t
+            for t in self.store.trades.values()
+            if t.downstream_trace_id == downstream_trace_id and t.status in OPEN
+        ]
+        if not found:
+            raise NotFound(f"no open CFP request for traceId {downstream_trace_id}")
+        return _newest_first(found)[0]
 
     def grant(self, caller: str, trace_id: str, recipient: str, items: Iterable[AclItemGroup]) -> Grant:
         """cfpAcl: let ``recipient`` see TOTALCFP / TOTALDQR of the caller's part (an empty set revokes)."""

@@ -1,21 +1,27 @@
 """Where the Ouranos service keeps its rows: one keyed table per entity, behind a Protocol.
 
-Only the in-memory store exists for this slice. A persistent one needs these tables (they follow the
-reference implementation's schema, tests/fixtures/ouranos/NOTICE.md): ``operators``, ``plants``, ``parts``,
-``parts_structures`` (parent trace id → ordered child trace ids), ``trades`` (with the ``request_status``
-columns folded in: status id, cfpResponseStatus, message, replyMessage, responseDueDate, timestamps),
-``cfp_infomation`` (one row per trace id holding the four registered types and the two per-stage DQRs),
-``cfp_certificates`` and ``cfp_acl`` (supplier trace id × recipient operator → granted item groups). Accounts,
-API keys and tokens belong to the authentication side (``auth``), not here.
+``MemoryStore`` keeps them in dicts (tests, one process); ``documents.DocumentStore`` keeps them on the node's
+database. The tables follow the reference implementation's schema (tests/fixtures/ouranos/NOTICE.md):
+``operators``, ``plants``, ``parts``, ``parts_structures`` (parent trace id → ordered child trace ids),
+``trades`` (with the ``request_status`` columns folded in: status id, cfpResponseStatus, message,
+replyMessage, responseDueDate, timestamps), ``cfp_infomation`` (one row per trace id holding the four
+registered types and the two per-stage DQRs), ``cfp_certificates`` and ``cfp_acl`` (supplier trace id ×
+recipient operator → granted item groups). Accounts, API keys and tokens belong to the authentication side
+(``auth``), not here.
+
+A service call may write several tables (a parts structure writes parts and the structure; a CFP answers
+trades): the caller wraps each call in ``store.unit_of_work()`` so that its writes land together or not at
+all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from battrace.apps.pcf.ouranos.model import (
     AclItemGroup,
@@ -94,14 +100,28 @@ class Grant:
 
 
 class OuranosStore(Protocol):
-    operators: Table[str, OperatorModel]
-    plants: Table[str, PlantModel]
-    parts: Table[str, PartsModel]
-    structures: Table[str, Structure]
-    trades: Table[str, Trade]
-    cfps: Table[str, Cfp]  # by trace id
-    certifications: Table[str, CfpCertificationModel]
-    grants: Table[tuple[str, str], Grant]  # by (trace id, recipient)
+    """The tables (read-only members, so any table type that behaves as ``Table`` fits)."""
+
+    @property
+    def operators(self) -> Table[str, OperatorModel]: ...
+    @property
+    def plants(self) -> Table[str, PlantModel]: ...
+    @property
+    def parts(self) -> Table[str, PartsModel]: ...
+    @property
+    def structures(self) -> Table[str, Structure]: ...
+    @property
+    def trades(self) -> Table[str, Trade]: ...
+    @property
+    def cfps(self) -> Table[str, Cfp]: ...  # by trace id
+    @property
+    def certifications(self) -> Table[str, CfpCertificationModel]: ...
+    @property
+    def grants(self) -> Table[tuple[str, str], Grant]: ...  # by (trace id, recipient)
+
+    def unit_of_work(self) -> AbstractContextManager[None]:
+        """Everything the block writes commits together; an exception leaves the tables as they were."""
+        ...
 
 
 class MemoryTable(Generic[K, V]):
@@ -120,6 +140,12 @@ class MemoryTable(Generic[K, V]):
     def values(self) -> Iterator[V]:
         return iter(list(self._rows.values()))
 
+    def snapshot(self) -> dict[K, V]:
+        return dict(self._rows)
+
+    def restore(self, rows: dict[K, V]) -> None:
+        self._rows = rows
+
 
 @dataclass
 class MemoryStore:
@@ -131,3 +157,16 @@ class MemoryStore:
     cfps: MemoryTable[str, Cfp] = field(default_factory=MemoryTable)
     certifications: MemoryTable[str, CfpCertificationModel] = field(default_factory=MemoryTable)
     grants: MemoryTable[tuple[str, str], Grant] = field(default_factory=MemoryTable)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        """Atomic by snapshot: the rows are immutable values, so copying the dicts is enough to roll back.
+        Not for concurrent writers (one process, tests)."""
+        tables: list[MemoryTable[Any, Any]] = [getattr(self, f.name) for f in fields(self)]
+        saved = [table.snapshot() for table in tables]
+        try:
+            yield
+        except BaseException:
+            for table, rows in zip(tables, saved, strict=True):
+                table.restore(rows)
+            raise
