@@ -94,6 +94,33 @@ def demo(
 
 
 app.add_typer(space_app, name="space")
+db_app = typer.Typer(help="The node's database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    config: Annotated[Path | None, typer.Option("--config", help="The node's TOML file.")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Keys and the SQLite database live here.")] = None,
+    database_url: Annotated[str | None, typer.Option(help="postgresql+psycopg://…")] = None,
+) -> None:
+    """Apply the Alembic migrations up to head, then exit (`serve` does the same at start; run this first
+    when an upgrade should be applied, and checked, before the new version takes traffic)."""
+    from battrace.store import Store
+
+    try:
+        settings = load_settings(config, {"data_dir": data_dir, "database_url": database_url})
+        store = Store(settings.database())
+    except BattraceError as error:
+        console.print(f"[red]{error.detail}[/red]")
+        raise typer.Exit(2) from None
+    try:
+        store.migrate()
+    finally:
+        store.dispose()
+    console.print(f"database at head ({store.dialect})")
+
+
 log_app = typer.Typer(help="The node's transparency log.", no_args_is_help=True)
 app.add_typer(log_app, name="log")
 metering_app = typer.Typer(help="Usage counts for platform fees.", no_args_is_help=True)
