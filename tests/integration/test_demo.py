@@ -47,5 +47,9 @@ def test_demo_plays_a_battery_life_across_two_data_spaces() -> None:
     assert "/passport/urn:uuid:" in out and "qr.svg" in out
     # Annex XII recovery of the recycler's example lots: copper 34/40 = 85 % misses the 90 % target
     assert "85.0 % (misses)" in out
+    # Annex XI, portable 2027: 900 kg collected / 1200 kg average placed on the market = 75 % (target 63 %)
+    assert "75.0 % (meets)" in out
+    # the closed loop: NMC-CELL-2 claims 9 kg pre- and 18 kg post-consumer cobalt of 150 kg -> 6 % / 12 %
+    assert "6.0 % / 12.0 %" in out
     assert out.count("Signed checkpoint") == 7
     assert "refused, as the trust lists say" in out

@@ -21,6 +21,7 @@ from battrace.apps.recycling.example import (
     RECYCLER,
     REFINER,
     TOOLMAKER,
+    claim_body,
     example_rows,
     with_parties,
 )
@@ -135,17 +136,7 @@ def claim(space: Space, loop: dict[str, Any]) -> dict[str, Any]:
 
 
 def _claim_body(model_id: str, claims: list[dict[str, Any]]) -> dict[str, Any]:
-    """NMC-CELL-2 of the example: made in 2031 with 150 kg Co, 1000 kg Ni, 200 kg Li in its active materials,
-    plus pre-consumer scrap declared by the cathode maker (9 kg Co, 20 kg Ni, 4 kg Li)."""
-    computed = {
-        f"{o}_consumer_recycled_{e}_share" for o in ("pre", "post") for e in ("cobalt", "nickel", "lithium")
-    }
-    values = {k: v for k, v in ev_model_values().items() if k not in computed}
-    declared = [{"element": e, "massKg": kg, "source": "declaration CM-2031-3"}
-                for e, kg in (("cobalt", 9.0), ("nickel", 20.0), ("lithium", 4.0))]  # fmt: skip
-    return {"modelId": model_id, "category": "ev", "plant": "Plant Saxony-1", "year": 2031,
-            "on": "2031-12-31", "totalKg": {"cobalt": 150, "nickel": 1000, "lithium": 200}, "claims": claims,
-            "preConsumer": declared, "values": values}  # fmt: skip
+    return claim_body(model_id, claims, ev_model_values())
 
 
 def _passport(

@@ -23,6 +23,7 @@ Step = Callable[[str, Callable[[], T]], T]
 
 MODEL_ID = "urn:battrace:model:eu-oem:ev-pack-77"
 SECOND_LIFE_MODEL = "urn:battrace:model:second-life:bess-77"
+NEW_CELL_MODEL = "urn:battrace:model:jp-cell-maker:nmc-cell-2"
 PASSPORT_ASSET = "battery-passports-ev-pack-77"
 MEMBERS = [{"action": "access", "constraint": [
     {"leftOperand": "Membership", "operator": "eq", "rightOperand": "active"},
@@ -175,30 +176,92 @@ def repurpose(step: Step[Any], net: Network, original: str) -> str:
 
 
 def end_of_life(step: Step[Any], net: Network, passport_id: str) -> dict[str, Any]:
-    """The second-life battery is declared waste by its operator, treated by the recycler, who closes its
-    passport; the recycler's facility rates over the year's lots (Annex XII)."""
-    from battrace.apps.recycling.example import RECYCLER, example_rows
+    """The shipped recycling example between the nodes that perform it: the carmaker's placings on the market
+    reach the recycler through the data space; the recycler collects, treats and refines (closing the
+    second-life battery's passport on the reuse operator's node as a mandated party), reports back to the
+    carmaker, who computes its collection rate; the recycler's Annex XII rates over its lots."""
+    from battrace.apps.recycling import example
 
-    reuse, recycler = net["reuse"], net["recycler"]
+    oem, recycler, reuse = net["oem"], net["recycler"], net["reuse"]
+    parties = {
+        example.CARMAKER: oem.did,
+        example.TOOLMAKER: oem.did,
+        example.COLLECTOR: recycler.did,
+        example.RECYCLER: recycler.did,
+        example.REFINER: recycler.did,
+        example.CATHODE_MAKER: net["cell"].did,
+    }
+    rows = example.with_parties(example.example_rows(), parties)
 
-    def collect() -> None:
-        with reuse.client() as client:
-            client.call("POST", f"/management/v3/passports/{passport_id}/status", {"event": "declare_waste"})
-        with recycler.client() as client:
-            token = client.token_for(reuse.did)
-        _participant(reuse.base_url, passport_id, token, {"event": "recycle"})
+    def share(provider: str, recipient: str, performed: list[dict[str, object]]) -> None:
+        to = net[recipient]
+        _call(net, provider, "POST", "/management/v3/recycling/events", {"rows": performed})
+        body = {"recipient": to.did, "bpn": net.companies[recipient].bpn}
+        offer = _call(net, provider, "POST", "/management/v3/recycling/publications", body)
+        pull = {"provider": net[provider].did, "assetId": offer["assetId"]}
+        _call(net, recipient, "POST", "/management/v3/recycling/imports", pull)
 
-    step("collected as waste; the recycler treats it and closes its passport", collect)
+    step(
+        "carmaker shares its placings on the market with the recycler (data space)",
+        lambda: share("oem", "recycler", [r for r in rows if r["performed_by"] == oem.did]),
+    )
 
-    def treat() -> dict[str, Any]:
-        me = recycler.did
-        rows = [{k: (me if v == RECYCLER else v) for k, v in row.items()} for row in example_rows()]
-        with recycler.client() as client:
-            client.call("POST", "/management/v3/recycling/events", {"rows": rows}, expect=(201,))
-            rates: dict[str, Any] = client.call("GET", "/management/v3/recycling/rates?year=2029")
-        return rates
+    def treat() -> None:
+        mine = [r for r in rows if r["performed_by"] == recycler.did]
+        body = {"rows": mine, "passportNode": reuse.did, "passports": {example.EV_LOT: passport_id}}
+        _call(net, "recycler", "POST", "/management/v3/recycling/events", body)
+        report = {"recipient": oem.did, "bpn": net.companies["oem"].bpn}
+        offer = _call(net, "recycler", "POST", "/management/v3/recycling/publications", report)
+        pull = {"provider": recycler.did, "assetId": offer["assetId"]}
+        _call(net, "oem", "POST", "/management/v3/recycling/imports", pull)
 
-    return dict(step("recycler records its lots and computes recovery rates against Annex XII", treat))
+    step("recycler collects, shreds and refines; closes the passport; reports back to the carmaker", treat)
+    rates = step(
+        "recycler's recovery rates against Annex XII; carmaker's collection rate (Annex XI)",
+        lambda: {
+            "facility": _call(net, "recycler", "GET", "/management/v3/recycling/rates?year=2029"),
+            "collection": _call(
+                net, "oem", "GET", "/management/v3/recycling/collection-rate?year=2027&category=portable"
+            ),
+        },
+    )
+    return dict(rates)
+
+
+def closed_loop(step: Step[Any], net: Network) -> dict[str, Any]:
+    """Recovered cobalt and nickel go back into a new cell: the recycler offers each sale's signed statement
+    to the buyer alone; the cell maker (Japan) checks the mass balances and claims the material as recycled
+    content of its next model, whose passport then states the Art. 8 shares."""
+    from battrace.apps.recycling import example
+
+    cell, recycler = net["cell"], net["recycler"]
+    buyer_bpn = {"buyerBpn": net.companies["cell"].bpn}
+
+    def statements() -> None:
+        for sale in (example.COBALT_SALE, example.NICKEL_SALE):
+            path = f"/management/v3/recycling/sales/{sale}/statement"
+            offer = _call(net, "recycler", "POST", path, buyer_bpn)
+            body = {"seller": recycler.did, "assetId": offer["assetId"]}
+            _call(net, "cell", "POST", "/management/v3/recycling/statements", body)
+
+    step("recycler offers its signed sale statements to the cell maker (EU → JP)", statements)
+
+    def claim() -> dict[str, Any]:
+        body = example.claim_body(NEW_CELL_MODEL, example.EXAMPLE_CLAIMS, ev_model_values())
+        claimed: dict[str, Any] = _call(net, "cell", "POST", "/management/v3/recycling/claims", body)
+        with cell.client() as client:
+            (passport_id,) = client.issue_passports(
+                [{"modelId": NEW_CELL_MODEL, "values": ev_item_values("NMC00001")}]
+            )
+        public = httpx.get(f"{cell.base_url}/passports/{passport_id}", timeout=10).json()["values"]
+        return {"claimed": claimed, "passport": passport_id, "values": public}
+
+    return dict(step("cell maker claims recycled content: the new cell's passport states it", claim))
+
+
+def _call(net: Network, key: str, method: str, path: str, body: Any = None) -> Any:
+    with net[key].client() as client:
+        return client.call(method, path, body, expect=(200, 201))
 
 
 def _participant(base_url: str, passport_id: str, token: str, body: dict[str, Any]) -> None:

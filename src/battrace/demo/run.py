@@ -79,6 +79,7 @@ def _scenario(step: _Stepper, net: Network, *, seed: int, fast: bool) -> dict[st
     result["usage"] = life.usage_year(step, net, ids, seed=seed)
     result["second_life"] = life.repurpose(step, net, ids[0])
     result["recycling"] = life.end_of_life(step, net, result["second_life"])
+    result["loop"] = life.closed_loop(step, net)
     result["checkpoints"] = step(
         "every node signs a checkpoint of its transaction log",
         lambda: {key: _checkpoint(node.base_url) for key, node in net.nodes.items()},
@@ -205,7 +206,20 @@ def _figures(net: Network, result: dict[str, Any]) -> Table:
         str(len(result["usage"].get("batteries", []))),
         "passport, legitimate interest",
     )
-    for element, rate in sorted(result["recycling"]["recovery"].items()):
-        verdict = {True: "meets", False: "misses", None: "no target"}[rate.get("meets")]
+    verdicts = {True: "meets", False: "misses", None: "no target"}
+    for element, rate in sorted(result["recycling"]["facility"]["recovery"].items()):
+        verdict = verdicts[rate.get("meets")]
         table.add_row(f"material recovery, {element}", f"{rate['percent']} % ({verdict})", "recycler")
+    collection = result["recycling"]["collection"]
+    table.add_row(
+        "collection rate 2027, portable (Annex XI)",
+        f"{collection['percent']} % ({verdicts[collection.get('meets')]})",
+        "carmaker, from the recycler's report",
+    )
+    loop = result["loop"]["values"]
+    table.add_row(
+        "new cell: recycled cobalt, pre- / post-consumer (Art. 8)",
+        f"{loop['pre_consumer_recycled_cobalt_share']} % / {loop['post_consumer_recycled_cobalt_share']} %",
+        "new cell's passport, public",
+    )
     return table

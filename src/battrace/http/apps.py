@@ -197,14 +197,15 @@ def _recycling(node: Node) -> APIRouter:
 
     @router.post("/publications", status_code=201)
     async def publish(request: Request) -> dict[str, Any]:
-        """``{recipient: DID, subjects?: [...]}``: offer this node's own events to one partner."""
+        """``{recipient: DID, bpn?, subjects?: [...]}``: offer this node's own events to one partner."""
         body = await read_json_object(request, limit)
         subjects = body.get("subjects")
         if subjects is not None and not (
             isinstance(subjects, list) and all(isinstance(s, str) and s for s in subjects)
         ):
             raise InvalidInput("subjects must be an array of subject identifiers", reason="subjects")
-        return await blocking(service.publish_events, str(_field(body, "recipient")), subjects)
+        recipient, bpn = str(_field(body, "recipient")), _field(body, "bpn", required=False)
+        return await blocking(service.publish_events, recipient, subjects, bpn=bpn)
 
     @router.post("/imports", status_code=201)
     async def import_events(request: Request) -> dict[str, Any]:
@@ -221,9 +222,12 @@ def _recycling(node: Node) -> APIRouter:
         return await blocking(service.close, subject, owner, str(_field(body, "passportId")))
 
     @router.post("/sales/{sale_id}/statement", status_code=201)
-    async def offer_statement(sale_id: str) -> dict[str, Any]:
-        """Offer the statement of one of this node's sales to its buyer alone."""
-        return await blocking(service.offer_statement, sale_id)
+    async def offer_statement(sale_id: str, request: Request) -> dict[str, Any]:
+        """Offer the statement of one of this node's sales to its buyer alone (``{buyerBpn?}``, optional
+        body: the buyer's BPN when this node has not met the buyer yet)."""
+        body = await read_json_object(request, limit) if await request.body() else {}
+        buyer_bpn = _field(body, "buyerBpn", required=False)
+        return await blocking(service.offer_statement, sale_id, buyer_bpn=buyer_bpn)
 
     @router.post("/statements", status_code=201)
     async def receive_statement(request: Request) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from battrace.apps.duediligence.passport import indices_text, passport_values
 from battrace.apps.duediligence.rollup import Node as ChainNode
 from battrace.apps.duediligence.rollup import RollUp, roll_up
 from battrace.apps.duediligence.workbook import import_workbook
+from battrace.apps.partners import recipient_bpn
 from battrace.client import EDC_CONTEXT, ManagementError, NodeClient, first_offer
 from battrace.connector.context import DSP_PATH
 from battrace.connector.node import Node
@@ -187,19 +188,7 @@ class DueDiligenceService:
         return asset_id
 
     def _recipient_bpn(self, recipient: str, given: str | None) -> str:
-        """The BPN the access policy admits: the recipient's as its verified claims say, or the one given.
-        Recipients are designated by DID and admitted by BPN, so a BPN that contradicts the claims is
-        refused rather than opening the offer to another company."""
-        known = self.node.ctx.claims_for_did(recipient).get("bpn")
-        known = known if isinstance(known, str) and known else None
-        if given is not None and known is not None and given != known:
-            raise InvalidInput(f"{recipient} has BPN {known}, not {given}", reason="bpn")
-        bpn = given or known
-        if bpn is None:
-            raise InvalidInput(
-                f"no BPN is known for {recipient}: give 'bpn' or configure the peer's claims", reason="bpn"
-            )
-        return bpn
+        return recipient_bpn(self.node, recipient, given)
 
     def _disclosure(self, declaration: Declaration, recipient: str, view: View) -> dict[str, Any]:
         policy = DisclosurePolicy(

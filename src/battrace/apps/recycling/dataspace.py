@@ -57,16 +57,6 @@ class Pulled:
     agreement_id: str
 
 
-def recipient_bpn(node: Node, recipient: str) -> str:
-    """The BPN the offer admits: the recipient's, as its verified claims on this node say."""
-    if not recipient.startswith("did:") or len(recipient) > 2048:
-        raise InvalidInput(f"a partner is named by its DID, not {recipient[:80]!r}", reason="recipient")
-    bpn = node.ctx.claims_for_did(recipient).get("bpn")
-    if not isinstance(bpn, str) or not bpn:
-        raise InvalidInput(f"no BPN is known for {recipient}: configure the peer's claims", reason="bpn")
-    return bpn
-
-
 def bpn_policy(policy_id: str, action: str, bpn: str) -> dict[str, Any]:
     """A Management API policy definition admitting one Business Partner Number (Catena-X BPNL constraint)."""
     constraint = {"leftOperand": "BusinessPartnerNumber", "operator": "isAnyOf", "rightOperand": [bpn]}

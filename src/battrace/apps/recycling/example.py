@@ -5,7 +5,7 @@ figure below is worked out by hand in its comment (tests compare the computed va
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
@@ -163,3 +163,37 @@ EXPECTED: Final = Expected(
     # -> recovered 18.6 -> sold 18.0 -> claimed 18.0
     cobalt_hops_kg=((20.0, 20.0), (20.0, 19.2), (19.2, 18.6), (18.6, 18.0), (18.0, 18.0)),
 )
+
+
+# The sales of the example's recovered material to the cathode maker, and what it claims from them.
+COBALT_SALE, NICKEL_SALE = "S-2029-017", "S-2029-018"
+EXAMPLE_CLAIMS: tuple[dict[str, object], ...] = (
+    {"saleId": COBALT_SALE, "element": "cobalt", "massKg": 18.0},
+    {"saleId": NICKEL_SALE, "element": "nickel", "massKg": 50.0},
+)
+
+
+def claim_body(
+    model_id: str, claims: Sequence[Mapping[str, object]], values: Mapping[str, object]
+) -> dict[str, object]:
+    """The recycled-content claim of NMC-CELL-2 (``POST /management/v3/recycling/claims``): made in 2031
+    with 150 kg Co, 1000 kg Ni, 200 kg Li in its active materials, plus pre-consumer scrap declared by the
+    cathode maker (9 kg Co, 20 kg Ni, 4 kg Li); ``values`` are the new model's other passport values."""
+    computed = {
+        f"{o}_consumer_recycled_{e}_share" for o in ("pre", "post") for e in ("cobalt", "nickel", "lithium")
+    }
+    declared = [
+        {"element": e, "massKg": kg, "source": "declaration CM-2031-3"}
+        for e, kg in (("cobalt", 9.0), ("nickel", 20.0), ("lithium", 4.0))
+    ]
+    return {
+        "modelId": model_id,
+        "category": "ev",
+        "plant": "Plant Saxony-1",
+        "year": 2031,
+        "on": "2031-12-31",
+        "totalKg": {"cobalt": 150, "nickel": 1000, "lithium": 200},
+        "claims": [dict(c) for c in claims],
+        "preConsumer": declared,
+        "values": {k: v for k, v in values.items() if k not in computed},
+    }

@@ -33,6 +33,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
+from battrace.apps.partners import recipient_bpn
 from battrace.apps.recycling import dataspace, exchange
 from battrace.apps.recycling.events import (
     Category,
@@ -159,11 +160,13 @@ class RecyclingService:
 
     # -- exchange of events through the data space ------------------------------------------------------
 
-    def publish_events(self, recipient: str, subjects: Sequence[str] | None = None) -> dict[str, Any]:
+    def publish_events(
+        self, recipient: str, subjects: Sequence[str] | None = None, *, bpn: str | None = None
+    ) -> dict[str, Any]:
         """Offer the rows this node performed to ``recipient`` alone. Without ``subjects``: the subjects
         placed on the market by the recipient (reporting back to a producer) or by this node (a producer
         informing its recycler). Sales are never included (a sale goes to its buyer as a statement)."""
-        bpn = dataspace.recipient_bpn(self.node, recipient)
+        bpn = recipient_bpn(self.node, recipient, bpn)
         me, rows = self.node.did, self._all_rows()
         records = record_rows(Records(), rows)
         wanted = set(subjects) if subjects is not None else {
@@ -320,7 +323,7 @@ class RecyclingService:
 
     # -- the closed loop: sale statements and recycled-content claims -----------------------------------
 
-    def offer_statement(self, sale_id: str) -> dict[str, Any]:
+    def offer_statement(self, sale_id: str, *, buyer_bpn: str | None = None) -> dict[str, Any]:
         """Offer the statement of one of this node's sales to its buyer alone."""
         rows = self._all_rows()
         records = record_rows(Records(), rows)
@@ -331,7 +334,7 @@ class RecyclingService:
         seller = next(e.performed_by for e in history.events if e.detail == sold)
         if seller != self.node.did:
             raise Forbidden(f"sale {sale_id} was made by {seller}, not by this node", reason="not_seller")
-        bpn = dataspace.recipient_bpn(self.node, sold.buyer)
+        bpn = recipient_bpn(self.node, sold.buyer, buyer_bpn)
         lot = [r for r in rows if r.get("subject") == history.subject]
         data = exchange.canonical(exchange.statement_payload(seller, sold, history.subject, lot))
         digest = exchange.sha256(data)
