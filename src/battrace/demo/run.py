@@ -133,7 +133,8 @@ def _summary(console: Console, net: Network, timings: dict[str, float], result: 
     for column in ("company", "space", "role", "node", "console"):
         nodes.add_column(column)
     for operator in net.operators.values():
-        nodes.add_row(operator.name, operator.name[:2].upper(), "operator", operator.base_url, "")
+        console_url = operator.base_url + "/console"
+        nodes.add_row(operator.name, operator.name[:2].upper(), "operator", operator.base_url, console_url)
     for key, node in net.nodes.items():
         company = net.companies[key]
         nodes.add_row(
