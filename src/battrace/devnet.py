@@ -75,7 +75,7 @@ class NodeProcess:
     def client(self) -> NodeClient:
         return NodeClient(self.base_url, self.api_key)
 
-    def start(self, timeout: float = 30.0) -> NodeProcess:
+    def start(self, timeout: float = 90.0) -> NodeProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self.data_dir / "node.toml"
         settings: dict[str, Any] = {

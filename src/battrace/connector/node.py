@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -119,6 +119,9 @@ class Node:
         self.transfers = TransferService(self.ctx)
         self.dataplane = DataPlane(self.ctx, self.http, self.keys)
         self.reads_log = BatchedAppender(self.log)
+        # background work of the apps (e.g. PACT callbacks), started and stopped with the node
+        self.on_start: list[Callable[[], object]] = []
+        self.on_stop: list[Callable[[], object]] = []
         self.dataplane.reads_log = self.reads_log.submit
         self.ctx.denials.record = self.reads_log.submit
         if self.credential_claims is not None:
@@ -225,9 +228,13 @@ class Node:
     def start(self) -> None:
         self.reads_log.start()
         self.dispatcher.start()
+        for hook in self.on_start:
+            hook()
         log.info("node %s up as %s at %s", self.settings.name, self.did, self.settings.base_url)
 
     def stop(self) -> None:
+        for hook in self.on_stop:
+            hook()
         self.dispatcher.stop()
         self.reads_log.stop()
         self.http.close()

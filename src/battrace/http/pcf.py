@@ -6,8 +6,11 @@
 * ``/auth/token``, ``/.well-known/openid-configuration``, ``/3/footprints[/{id}]``, ``/3/events``: the PACT
   v3 host at the app root, as PACT requires. Its clients are registered through management
   (``POST /management/v3/pcf/pact-clients``); each client's secret is HMAC-SHA256(node API key, client id),
-  returned once at registration. Every client sees every footprint the operator offered on PACT (v3
-  ListFootprints has no per-recipient scope): per-recipient granularity is what DSP offers are for.
+  returned once at registration. A footprint offered with ``clients`` is seen only by those clients (to the
+  others it does not exist); one offered without is seen by every client.
+* RequestCreatedEvents are answered only for clients registered with a ``callback`` (their PACT host: https,
+  plain http only on loopback); the reply is kept in the ``pact-outbox`` documents until delivered or given
+  up after 72 h, and the deliveries still pending when the node starts are resumed.
 """
 
 from __future__ import annotations
@@ -18,8 +21,19 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from battrace.apps.pcf.model import Granularity
-from battrace.apps.pcf.node import Lifetime, NodeClients, NodeFootprints, PactOffer, PcfService, parse_wire
+from battrace.apps.pcf.node import (
+    Lifetime,
+    NodeClients,
+    NodeFootprints,
+    NodeOutbox,
+    NodeRecipients,
+    PactCallback,
+    PactOffer,
+    PcfService,
+    parse_wire,
+)
 from battrace.apps.pcf.pact import CallbackDispatcher, pact_router
+from battrace.apps.pcf.pact.outbox import State
 from battrace.client import NodeClient
 from battrace.connector.node import Node
 from battrace.errors import InvalidInput
@@ -31,13 +45,16 @@ def pcf_router(node: Node) -> APIRouter:
     router = APIRouter()
     router.include_router(_management(node, service))
     clock = node.ctx.clock
+    # a RequestCreatedEvent from a client without a registered callback is answered 400 (nowhere to reply)
+    callbacks = CallbackDispatcher(NodeRecipients(service), clock=clock, outbox=NodeOutbox(service))
+    node.on_start.append(callbacks.resume)  # replies accepted before a restart and not yet delivered
+    node.on_stop.append(callbacks.stop)
     router.include_router(
         pact_router(
             NodeFootprints(service),
             credentials=NodeClients(service, clock=clock),
             clock=clock,
-            # no event endpoints registered: a RequestCreatedEvent is answered 400 (nowhere to reply)
-            callbacks=CallbackDispatcher((), clock=clock),
+            callbacks=callbacks,
         ),
         tags=["PACT v3"],
     )
@@ -159,8 +176,35 @@ def _passport_and_pact_routes(router: APIRouter, service: PcfService, limit: int
 
     @router.post("/pact-clients", status_code=201)
     async def register_client(request: Request) -> dict[str, str]:
-        client_id = _text(await read_json_object(request, limit), "clientId")
+        """``{clientId, callback?: {baseUrl, username, password, authBaseUrl?, source?}}``: the callback is
+        the client's own PACT host, where replies to its RequestCreatedEvents go (the allow-list)."""
+        body = await read_json_object(request, limit)
+        client_id = _text(body, "clientId")
+        raw = body.get("callback")
+        if raw is not None and not isinstance(raw, dict):
+            raise InvalidInput("callback must be a JSON object", reason="callback")
+        callback = None if raw is None else parse_wire(PactCallback, raw, "PACT callback")
         return {
             "clientId": client_id,
-            "clientSecret": await blocking(service.register_pact_client, client_id),
+            "clientSecret": await blocking(service.register_pact_client, client_id, callback),
+        }
+
+    @router.get("/pact-outbox")
+    async def pact_outbox(state: str | None = None) -> dict[str, Any]:
+        """Replies to RequestCreatedEvents: pending, delivered or abandoned (``?state=``)."""
+        try:
+            wanted = None if state is None else State(state)
+        except ValueError:
+            allowed = ", ".join(s.value for s in State)
+            raise InvalidInput(f"state must be one of {allowed}", reason="state") from None
+        deliveries = await blocking(service.pact_deliveries, state=wanted)
+        return {
+            "deliveries": [
+                {k: v for k, v in d.to_json().items() if k != "event"}
+                | {
+                    "type": d.event.get("type"),
+                    "requestEventId": d.event.get("data", {}).get("requestEventId"),
+                }
+                for d in deliveries
+            ]
         }

@@ -52,7 +52,7 @@ class OperatorProcess:
             )  # fmt: skip
         return self
 
-    def start(self, timeout: float = 30.0) -> OperatorProcess:
+    def start(self, timeout: float = 90.0) -> OperatorProcess:
         self.init()
         log = (self.space_dir / "operator.log").open("ab")
         command = [sys.executable, "-m", "battrace.cli_space", "serve", "--dir", str(self.space_dir)]

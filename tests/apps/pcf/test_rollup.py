@@ -53,6 +53,14 @@ def test_no_rating_at_all_gives_no_dqr() -> None:
     assert result.dqr is None and result.pact_dqi is None and result.dqr_coverage == 0
 
 
+def test_a_result_without_ratings_reads_back_as_a_node_keeps_it() -> None:
+    # nodes store results without their None fields; reading one back must not need them (it was a 500)
+    result = footprint(own(raw="30"), received("70"))
+    kept = result.model_dump(mode="json", exclude_none=True)
+    assert "dqr" not in kept
+    assert type(result).model_validate(kept) == result
+
+
 def test_primary_data_share_counts_the_suppliers_declared_primary_part() -> None:
     # own 20 of which 5 primary; supplier 80 with 50 % primary -> (5 + 40) / 100 = 45 %
     result = footprint(own(raw="20", primary="5"), received("80", pds="50"))

@@ -9,10 +9,11 @@ allows contracts too.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
-from functools import cached_property
+from functools import lru_cache
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +29,15 @@ from battrace.apps.pcf.model import (
 )
 from battrace.errors import InvalidInput
 from battrace.provenance import sha256_hex
+
+_ZERO = Decimal(0)
+_STAGE_POSITION = {stage: position for position, stage in enumerate(STAGES)}
+# what the shipped factor units mean, for the unit-mismatch message
+_UNIT_HINTS = {
+    "kWh": " (fuels: energy at net calorific value; or use the fuel's ':kg' factor)",
+    "kg": " (fuels by mass: the ':kg' factors)",
+    "t*km": " (tonnes carried times kilometres travelled)",
+}
 
 
 class ElectricityModel(StrEnum):
@@ -49,7 +59,7 @@ class Activity(BaseModel):
     label: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: 100 000 of them in a large BOM, no __dict__ each
 class OwnEmissions:
     """kg CO2e per declared unit from the node's own activities, by stage."""
 
@@ -57,15 +67,36 @@ class OwnEmissions:
     primary: Decimal  # the part computed from primary activity data
     sha256: str  # of the activity lines with the factors applied: an input of the result's provenance
     factor_sources: tuple[FactorSource, ...]
+    # Derived once here rather than as cached properties: a 100 000-part roll-up reads them for every part,
+    # and functools.cached_property takes a lock on every read before Python 3.12.
+    total: Decimal = field(init=False, repr=False, compare=False)
+    by_stage: tuple[Decimal, ...] = field(init=False, repr=False, compare=False)  # Annex II order (STAGES)
 
-    @cached_property
-    def total(self) -> Decimal:
-        return sum(self.stages.values(), Decimal(0))
+    def __post_init__(self) -> None:
+        total = _ZERO
+        for value in self.stages.values():
+            total = CONTEXT.add(total, value)  # explicit context: the same digits whatever the caller set
+        object.__setattr__(self, "total", total)
+        object.__setattr__(self, "by_stage", tuple(self.stages.get(stage, _ZERO) for stage in STAGES))
 
-    @cached_property
-    def by_stage(self) -> tuple[Decimal, ...]:
-        """The stage values in Annex II order (``STAGES``)."""
-        return tuple(self.stages.get(stage, Decimal(0)) for stage in STAGES)
+    @classmethod
+    def _of_stages(
+        cls, by_stage: list[Decimal], primary: Decimal, sha256: str, sources: tuple[FactorSource, ...]
+    ) -> OwnEmissions:
+        """What ``__init__`` builds, without its per-field checks: ``own_emissions`` made every value
+        itself, and a frozen dataclass's ``__init__`` costs more than the arithmetic of a BOM part."""
+        total = _ZERO
+        for value in by_stage:
+            total = CONTEXT.add(total, value)
+        made = object.__new__(cls)
+        set_field = object.__setattr__
+        set_field(made, "stages", dict(zip(STAGES, by_stage)))  # noqa: B905 - one entry per stage in both
+        set_field(made, "primary", primary)
+        set_field(made, "sha256", sha256)
+        set_field(made, "factor_sources", sources)
+        set_field(made, "total", total)
+        set_field(made, "by_stage", tuple(by_stage))
+        return made
 
 
 def own_emissions(
@@ -74,32 +105,56 @@ def own_emissions(
     *,
     electricity: ElectricityModel = ElectricityModel.DRAFT_DELEGATED_ACT,
 ) -> OwnEmissions:
-    with localcontext(CONTEXT):
-        return _own_emissions(activities, factors, electricity)
-
-
-def _own_emissions(
-    activities: Sequence[Activity], factors: FactorSet, electricity: ElectricityModel
-) -> OwnEmissions:
-    stages = dict.fromkeys(STAGES, Decimal(0))
-    primary = Decimal(0)
-    lines: list[dict[str, str | bool]] = []
-    used: dict[str, EmissionFactor] = {}
+    # Arithmetic goes through CONTEXT's methods rather than a ``localcontext`` block: the same operations and
+    # digits, without entering and leaving a context for each of the 100 000 parts of a large BOM.
+    by_stage = [_ZERO] * len(STAGES)
+    primary = _ZERO
+    lines: list[str] = []
+    used: dict[tuple[str, str], EmissionFactor] = {}
+    prepared = factors.prepared(electricity)
     for activity in activities:
-        factor = _factor_for(activity, factors, electricity)
-        emission = activity.amount * factor.value
-        stages[activity.stage] += emission
+        line = prepared.get(id(activity))
+        if line is None or line.activity is not activity:
+            line = _prepare(activity, factors, electricity)
+            factors.remember(electricity, id(activity), line)
+        by_stage[line.position] = CONTEXT.add(by_stage[line.position], line.emission)
         if activity.primary:
-            primary += emission
-        used[factor.key] = factor
-        lines.append(_line(activity, factor))
-    # dedupe on plain strings: hashing the pydantic FactorSource models costs more than the roll-up itself
-    sources = {(f.source, f.version): f for f in used.values()}
-    return OwnEmissions(
-        stages=stages,
-        primary=primary,
-        sha256=sha256_hex(canonical_bytes(lines)),
-        factor_sources=tuple(sources[key].origin for key in sorted(sources)),
+            primary = CONTEXT.add(primary, line.emission)
+        used[line.origin_key] = line.factor
+        lines.append(line.json)
+    return OwnEmissions._of_stages(
+        by_stage,
+        primary,
+        # = sha256(canonical_bytes([line, ...])): a JSON array is its members' canonical texts joined by ","
+        sha256_hex(("[" + ",".join(lines) + "]").encode("utf-8")),
+        # deduped on plain strings: hashing the pydantic FactorSource models costs more than the roll-up
+        tuple([used[key].origin for key in sorted(used)]),
+    )
+
+
+class PreparedLine(NamedTuple):
+    """What one activity line contributes, worked out once per activity object and factor set: the stage
+    position, amount x factor, and its canonical JSON for the digest (``_line``). A named tuple because it
+    is built for every new activity object: a frozen dataclass costs several times more to construct."""
+
+    activity: Activity  # held so the id it is remembered under cannot be reused by another object
+    factor: EmissionFactor
+    position: int
+    emission: Decimal
+    json: str
+    origin_key: tuple[str, str]
+
+
+def _prepare(activity: Activity, factors: FactorSet, electricity: ElectricityModel) -> PreparedLine:
+    factor = _factor_for(activity, factors, electricity)
+    stage, amount = activity.stage, activity.amount
+    return PreparedLine(
+        activity,
+        factor,
+        _STAGE_POSITION[stage],
+        CONTEXT.multiply(amount, factor.value),
+        _line_json(stage, amount, activity.unit, activity.primary, factor),
+        factor.origin_key,
     )
 
 
@@ -116,19 +171,31 @@ def _factor_for(activity: Activity, factors: FactorSet, electricity: Electricity
     factor = factors[activity.factor]
     if factor.unit != activity.unit:
         raise InvalidInput(
-            f"{activity.factor}: activity given in {activity.unit!r} but the factor is per {factor.unit!r}"
+            f"{activity.factor}: activity given in {activity.unit!r} but the factor is per {factor.unit!r}; "
+            f"give the amount in {factor.unit!r}{_UNIT_HINTS.get(factor.unit, '')} "
+            "(units are never converted)",
+            reason="unit_mismatch",
         )
     return factor
 
 
-def _line(activity: Activity, factor: EmissionFactor) -> dict[str, str | bool]:
+@lru_cache(maxsize=4096)
+def _line_json(stage: Stage, amount: Decimal, unit: str, primary: bool, factor: EmissionFactor) -> str:
+    """The canonical JSON of one activity line; cached because a large BOM repeats the same lines on many
+    parts (every argument is immutable and hashable; amounts equal as numbers have the same text)."""
+    return canonical_bytes(_line(stage, amount, unit, primary, factor)).decode("utf-8")
+
+
+def _line(
+    stage: Stage, amount: Decimal, unit: str, primary: bool, factor: EmissionFactor
+) -> dict[str, str | bool]:
     """What the digest covers: the activity and exactly which factor value, source and version it used."""
     return {
-        "stage": activity.stage.value,
+        "stage": stage.value,
         "factor": factor.key,
-        "amount": decimal_text(activity.amount),
-        "unit": activity.unit,
-        "primary": activity.primary,
+        "amount": decimal_text(amount),
+        "unit": unit,
+        "primary": primary,
         "kg_co2e_per_unit": decimal_text(factor.value),
         "source": factor.source,
         "version": factor.version,

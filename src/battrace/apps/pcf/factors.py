@@ -4,7 +4,9 @@ A factor set is read from CSV with the header ``key,kg_co2e_per_unit,unit,source
 namespaced so the activity rules can read them: ``electricity:grid:<ISO 3166-1 alpha-2>`` (national average),
 ``electricity:direct:<id>`` (on-site generation or a direct line), ``electricity:contract:<id>`` (PPA through
 the grid, supplier-specific product, guarantee of origin), ``gwp100:AR6:<gas>`` (kg CO2e per kg of gas),
-anything else for fuels, materials, transport (``t*km``) and end of life.
+``fuel:<name>`` (per kWh, net calorific value) and ``fuel:<name>:kg``, ``transport:<mode>[:<kind>]`` (per
+``t*km``), anything else for materials and end of life. Shipped: Ember grid intensities, IPCC AR6 GWP100,
+IPCC 2006 fuel combustion defaults, Defra freight factors (sources and licences in ``data/NOTICE.md``).
 File reading happens only in ``load_factors`` and ``shipped_factors``; the rest is pure.
 """
 
@@ -13,17 +15,22 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from battrace.apps.pcf.model import FactorSource
 from battrace.errors import InvalidInput, NotFound
 
 COLUMNS = ("key", "kg_co2e_per_unit", "unit", "source", "version", "licence")
-SHIPPED = ("ember_grid_intensity.csv", "ipcc_ar6_gwp100.csv")
+SHIPPED = (
+    "ember_grid_intensity.csv",
+    "ipcc_ar6_gwp100.csv",
+    "fuel_factors.csv",
+    "transport_factors.csv",
+)
 EXAMPLE = "example_factors.csv"
 
 
@@ -35,16 +42,25 @@ class EmissionFactor:
     source: str
     version: str
     licence: str
+    # built once (not a cached property: those lock on every read before Python 3.12, and own_emissions
+    # reads it for every part of a large BOM)
+    origin: FactorSource = field(init=False, repr=False, compare=False)
+    origin_key: tuple[str, str] = field(init=False, repr=False, compare=False)  # (source, version)
 
-    @cached_property
-    def origin(self) -> FactorSource:
-        return FactorSource(name=self.source, version=self.version)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "origin", FactorSource(name=self.source, version=self.version))
+        object.__setattr__(self, "origin_key", (self.source, self.version))
 
 
 class FactorSet(Mapping[str, EmissionFactor]):
     """Factors by key. Later sets override earlier ones in ``merged`` (a user's own set over the shipped)."""
 
+    # remembered work per activity object (``activity.own_emissions``), bounded so that a long-lived set
+    # used with ever new activities does not grow without end
+    PREPARED_LIMIT = 65_536
+
     def __init__(self, factors: Iterable[EmissionFactor] = ()) -> None:
+        self._prepared: dict[object, dict[int, Any]] = {}
         self._factors: dict[str, EmissionFactor] = {}
         for factor in factors:
             if factor.key in self._factors:
@@ -62,6 +78,17 @@ class FactorSet(Mapping[str, EmissionFactor]):
 
     def __len__(self) -> int:
         return len(self._factors)
+
+    def prepared(self, rule: object) -> Mapping[int, Any]:
+        """Lines already worked out with this (immutable) set under an electricity ``rule``, by the id of
+        their activity object; each entry holds its activity, so the caller checks identity before use."""
+        return self._prepared.get(rule, {})
+
+    def remember(self, rule: object, activity_id: int, line: Any) -> None:
+        table = self._prepared.setdefault(rule, {})
+        if len(table) >= self.PREPARED_LIMIT:
+            table.clear()
+        table[activity_id] = line
 
     def merged(self, override: FactorSet) -> FactorSet:
         combined = {**self._factors, **{key: override[key] for key in override}}
@@ -112,7 +139,8 @@ def _packaged(name: str) -> FactorSet:
 
 
 def shipped_factors() -> FactorSet:
-    """The openly licensed sets shipped with battrace: Ember grid intensities, IPCC AR6 GWP100."""
+    """The openly licensed sets shipped with battrace (``SHIPPED``): Ember grid intensities, IPCC AR6 GWP100,
+    fuel combustion and freight transport factors."""
     combined = FactorSet()
     for name in SHIPPED:
         combined = combined.merged(_packaged(name))

@@ -147,12 +147,13 @@ class _Common(BaseModel):
 class Footprint(_Common):
     """A node's full result. It stays with the node: only a ``Disclosure`` of it leaves the company."""
 
-    stages: dict[Stage, Number] | None  # None when an input's total could not be placed in a stage
+    # None fields have defaults: a node keeps its result without them (model_dump(exclude_none=True))
+    stages: dict[Stage, Number] | None = None  # None when an input's total could not be placed in a stage
     own: Number  # own emissions (activity data x factors)
     purchased: Number  # sum of amount x supplier total
-    dqr: DQR | None  # Ouranos: weighted by emissions over every contribution with a known DQR
+    dqr: DQR | None = None  # Ouranos: weighted by emissions over every contribution with a known DQR
     dqr_coverage: Percent  # share of the total whose DQR is known (the rest is left out of ``dqr``)
-    pact_dqi: DQR | None  # PACT: the same weighting over contributions above 5 % of the total only
+    pact_dqi: DQR | None = None  # PACT: the same weighting over contributions above 5 % of the total only
     pact_dqi_coverage: Percent  # PACT "coverage": share of the total those contributions make up
     primary_data_share: Percent  # PACT primaryDataShare (undisclosed supplier shares count as 0)
     factor_sources: tuple[FactorSource, ...]  # PACT secondaryEmissionFactorSources

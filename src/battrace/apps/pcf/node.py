@@ -8,7 +8,11 @@ What a company keeps here (``app_documents``, app ``pcf``), and who ever sees it
 * ``footprint/<key>`` — the full result and its signed derivation statement. Never leaves the node.
 * ``disclosure/<asset id>`` — what was published to one recipient: a ``Stored`` asset whose access policy
   admits only that recipient's BPN (Catena-X ``BusinessPartnerNumber``), at the granularity granted to it.
-* ``pact/<uuid>`` and ``pact-client/<id>`` — footprints offered on the PACT v3 host and its clients.
+* ``pact/<uuid>`` and ``pact-client/<id>`` — footprints offered on the PACT v3 host and its clients (with
+  the allow-listed event endpoint a client's RequestCreatedEvents are answered at, if the operator gave one).
+* ``pact-audience/<uuid>`` — which clients may see an offered footprint (absent: every client).
+* ``pact-outbox/<event id>`` — replies to RequestCreatedEvents: pending ones with attempt count, deadline and
+  next due time (resumed after a restart), then the record of their delivery or abandonment.
 
 Every change is logged (``pcf.*`` entries) in the transaction that makes it, with ids and SHA-256 only.
 The app drives its own connector through the management API (``battrace.client.NodeClient``), exactly as a
@@ -25,6 +29,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -51,7 +56,9 @@ from battrace.apps.pcf.model import (
     canonical_bytes,
 )
 from battrace.apps.pcf.pact.auth import ClientCredentials, IssuedToken
+from battrace.apps.pcf.pact.callbacks import Recipient, normal_source
 from battrace.apps.pcf.pact.model import ProductFootprint, describe, parse_footprint
+from battrace.apps.pcf.pact.outbox import Delivery, State
 from battrace.apps.pcf.pact.repository import FootprintFilter
 from battrace.apps.pcf.rollup import SupplierInput, rollup
 from battrace.client import ManagementError, NodeClient, first_offer
@@ -61,7 +68,7 @@ from battrace.errors import BattraceError, Conflict, Forbidden, InvalidInput, No
 from battrace.passport.attributes import BatteryCategory
 from battrace.passport.service import NewModel
 from battrace.provenance import sha256_hex
-from battrace.store.documents import get_document, list_documents, put_document
+from battrace.store.documents import delete_document, get_document, list_documents, put_document
 from battrace.store.tx import Tx
 
 APP = "pcf"
@@ -139,7 +146,8 @@ class Lifetime(_Wire):
 
 
 class PactOffer(_Wire):
-    """What a PACT v3 footprint needs beyond the disclosure (its header, see ``catenax.convert.Envelope``)."""
+    """What a PACT v3 footprint needs beyond the disclosure (its header, see ``catenax.convert.Envelope``).
+    ``clients``: the PACT client ids that may see it; absent (None) means every client, as before."""
 
     granularity: Granularity = Granularity.TOTAL
     product_name: str = Field(min_length=1)
@@ -147,6 +155,56 @@ class PactOffer(_Wire):
     company_name: str | None = None
     company_ids: tuple[str, ...] = ()
     validity_end: AwareDatetime | None = None
+    clients: tuple[str, ...] | None = None
+
+
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class PactCallback(_Wire):
+    """Where a PACT client receives the replies to its RequestCreatedEvents (its own PACT host) and the
+    credentials this node uses at that host's token endpoint. Registering it is the operator's allow-list:
+    replies never go to the ``source`` an event names, only here."""
+
+    base_url: str = Field(min_length=1, max_length=2048)
+    username: str = Field(min_length=1)
+    password: str = Field(min_length=1)
+    auth_base_url: str | None = Field(default=None, max_length=2048)
+    source: str | None = Field(default=None, max_length=2048)  # the client's CloudEvents source; default base
+
+    def checked(self) -> PactCallback:
+        _check_callback_url(self.base_url, "baseUrl")
+        if self.auth_base_url is not None:
+            _check_callback_url(self.auth_base_url, "authBaseUrl")
+        return self
+
+    def recipient(self, client_id: str) -> Recipient:
+        return Recipient(
+            source=self.source or self.base_url,
+            base_url=self.base_url.rstrip("/"),
+            username=self.username,
+            password=self.password,
+            client_id=client_id,
+            auth_base_url=self.auth_base_url,
+        )
+
+
+def _check_callback_url(url: str, what: str) -> None:
+    """https, or plain http on a loopback host only (as the passport resolver base); no credentials,
+    query or fragment in it (the credentials go in their own fields)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if not url.isascii() or not host or parts.username is not None or parts.query or parts.fragment:
+        raise InvalidInput(
+            f"{what} must be an ASCII URL with a host and no credentials, query or fragment", reason=what
+        )
+    if not (parts.scheme == "https" or (parts.scheme == "http" and host in _LOOPBACK_HOSTS)):
+        raise InvalidInput(
+            f"{what} must use https (plain http only on loopback), got {url[:100]!r}", reason=what
+        )
 
 
 _WireT = TypeVar("_WireT", bound=_Wire)
@@ -332,14 +390,17 @@ class PcfService:
     # -- PACT v3 host ----------------------------------------------------------------------------------------
 
     def offer_on_pact(self, key: str, offer: PactOffer) -> ProductFootprint:
-        """The footprint, cut to ``offer.granularity``, as a PACT v3 footprint served to every PACT client."""
+        """The footprint, cut to ``offer.granularity``, as a PACT v3 footprint served to the PACT clients
+        ``offer.clients`` (every client when None). Offering the same footprint again adds its clients."""
         footprint, _ = self.footprint(key)
         disclosure = disclose(footprint, offer.granularity)
         sha256 = digest(disclosure)
         pf_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{self._node.did}/pcf/{key}/{sha256}")
+        clients = None if offer.clients is None else [check_key(c, "clientId") for c in offer.clients]
         with self._node.store.transaction() as tx:
             found = get_document(tx, APP, "pact", str(pf_id))
             if found is not None:
+                self._widen_audience(tx, pf_id, clients)
                 return parse_footprint(found.body)
         envelope = Envelope(
             pf_id=pf_id,
@@ -353,22 +414,59 @@ class PcfService:
         pf = to_pact(disclosure, envelope)
         with self._node.store.transaction() as tx:
             put_document(tx, APP, "pact", str(pf_id), pf.to_json(), self._clock())
-            self._node.log.append(tx, "pcf.pact_offered", {"pfId": str(pf_id), "sha256": sha256})
+            if clients is not None:
+                put_document(
+                    tx, APP, "pact-audience", str(pf_id), {"clients": sorted(set(clients))}, self._clock()
+                )
+            event: dict[str, Any] = {"pfId": str(pf_id), "sha256": sha256}
+            if clients is not None:
+                event["clients"] = sorted(set(clients))
+            self._node.log.append(tx, "pcf.pact_offered", event)
         return pf
 
-    def register_pact_client(self, client_id: str) -> str:
+    def _widen_audience(self, tx: Tx, pf_id: uuid.UUID, clients: list[str] | None) -> None:
+        """An existing footprint offered again: its audience becomes the union (None: every client)."""
+        audience = get_document(tx, APP, "pact-audience", str(pf_id))
+        if audience is None:
+            return  # already visible to every client
+        if clients is None:
+            delete_document(tx, APP, "pact-audience", str(pf_id))
+            self._node.log.append(tx, "pcf.pact_audience", {"pfId": str(pf_id), "clients": "all"})
+            return
+        widened = sorted(set(audience.body["clients"]) | set(clients))
+        if widened != audience.body["clients"]:
+            put_document(tx, APP, "pact-audience", str(pf_id), {"clients": widened}, self._clock())
+            self._node.log.append(tx, "pcf.pact_audience", {"pfId": str(pf_id), "clients": widened})
+
+    def register_pact_client(self, client_id: str, callback: PactCallback | None = None) -> str:
         """A data recipient of the PACT host; its secret is derived from the node's API key (see
-        ``pact_secret``), so no secret is stored and rotating the API key rotates every client's."""
+        ``pact_secret``), so no secret is stored and rotating the API key rotates every client's. With a
+        ``callback`` the client's RequestCreatedEvents are answered at that (allow-listed) PACT host;
+        registering again replaces the callback."""
         check_key(client_id, "clientId")
+        body: dict[str, Any] = {"clientId": client_id}
+        if callback is not None:
+            body["callback"] = callback.checked().model_dump(mode="json", by_alias=True, exclude_none=True)
         with self._node.store.transaction() as tx:
-            put_document(tx, APP, "pact-client", client_id, {"clientId": client_id}, self._clock())
-            self._node.log.append(tx, "pcf.pact_client", {"clientId": client_id})
+            put_document(tx, APP, "pact-client", client_id, body, self._clock())
+            event = {"clientId": client_id}
+            if callback is not None:
+                event["callbackSha256"] = sha256_hex(callback.base_url.encode())
+            self._node.log.append(tx, "pcf.pact_client", event)
         return pact_secret(self._node.api_key, client_id)
 
     def pact_clients(self) -> dict[str, str]:
         with self._node.store.transaction() as tx:
             ids = [d.id for d in _all(tx, "pact-client")]
         return {client_id: pact_secret(self._node.api_key, client_id) for client_id in ids}
+
+    def pact_callback(self, client_id: str) -> PactCallback | None:
+        """The event endpoint registered for a PACT client, if any."""
+        with self._node.store.transaction() as tx:
+            found = get_document(tx, APP, "pact-client", client_id)
+        if found is None or "callback" not in found.body:
+            return None
+        return PactCallback.model_validate(found.body["callback"])
 
     def pact_footprint(self, pf_id: uuid.UUID) -> ProductFootprint | None:
         with self._node.store.transaction() as tx:
@@ -378,6 +476,31 @@ class PcfService:
     def pact_footprints(self) -> list[ProductFootprint]:
         with self._node.store.transaction() as tx:
             return [parse_footprint(d.body) for d in _all(tx, "pact")]
+
+    def pact_audiences(self) -> dict[str, frozenset[str]]:
+        """pfId -> the clients that may see it, for the footprints not offered to every client."""
+        with self._node.store.transaction() as tx:
+            return {d.id: frozenset(d.body["clients"]) for d in _all(tx, "pact-audience")}
+
+    # -- the PACT reply outbox -------------------------------------------------------------------------------
+
+    def save_pact_delivery(self, delivery: Delivery) -> None:
+        """One step of a reply's delivery, with its log entry, in one transaction."""
+        body = delivery.to_json()
+        with self._node.store.transaction() as tx:
+            put_document(tx, APP, "pact-outbox", delivery.event_id, body, self._clock())
+            event = {
+                "eventId": delivery.event_id,
+                "clientId": delivery.recipient,
+                "attempt": delivery.attempt,
+                "sha256": sha256_hex(canonical_bytes(delivery.event)),
+            }
+            self._node.log.append(tx, f"pcf.pact_reply_{delivery.state.value}", event)
+
+    def pact_deliveries(self, *, state: State | None = None) -> list[Delivery]:
+        with self._node.store.transaction() as tx:
+            found = [Delivery.from_json(d.body) for d in _all(tx, "pact-outbox")]
+        return [d for d in found if state is None or d.state is state]
 
 
 # -- the connector, driven through the management API --------------------------------------------------------
@@ -510,19 +633,65 @@ def pact_secret(api_key: str, client_id: str) -> str:
 
 
 class NodeFootprints:
-    """``FootprintRepository`` over the footprints this node offered on PACT, in id order (stable pages)."""
+    """``FootprintRepository`` over the footprints this node offered on PACT, in id order (stable pages);
+    ``for_client`` narrows it to what one client may see."""
 
-    def __init__(self, service: PcfService) -> None:
+    def __init__(self, service: PcfService, client_id: str | None = None) -> None:
         self._service = service
+        self._client_id = client_id
+
+    def for_client(self, client_id: str) -> NodeFootprints:
+        return NodeFootprints(self._service, client_id)
 
     def get(self, pf_id: uuid.UUID) -> ProductFootprint | None:
-        return self._service.pact_footprint(pf_id)
+        pf = self._service.pact_footprint(pf_id)
+        if pf is None or self._client_id is None:
+            return pf
+        audience = self._service.pact_audiences().get(str(pf_id))
+        return pf if audience is None or self._client_id in audience else None
 
     def find(
         self, criteria: FootprintFilter, *, offset: int, limit: int
     ) -> tuple[list[ProductFootprint], bool]:
-        matching = [pf for pf in self._service.pact_footprints() if criteria.matches(pf)]
+        audiences = self._service.pact_audiences() if self._client_id is not None else {}
+        matching = [
+            pf
+            for pf in self._service.pact_footprints()
+            if criteria.matches(pf) and self._client_id in audiences.get(str(pf.id), {self._client_id})
+        ]
         return matching[offset : offset + limit], len(matching) > offset + limit
+
+
+class NodeRecipients:
+    """``RecipientDirectory`` over the registered PACT clients' callbacks: a client may name only its own
+    registered ``source`` (its callback base URL unless another was registered)."""
+
+    def __init__(self, service: PcfService) -> None:
+        self._service = service
+
+    def recipient_for(self, source: str, caller: str) -> Recipient | None:
+        callback = self._service.pact_callback(caller)
+        if callback is None:
+            return None
+        recipient = callback.recipient(caller)
+        return recipient if normal_source(recipient.source) == normal_source(source) else None
+
+    def by_key(self, key: str) -> Recipient | None:
+        callback = self._service.pact_callback(key)
+        return None if callback is None else callback.recipient(key)
+
+
+class NodeOutbox:
+    """``OutboxStore`` in the node's ``app_documents`` (kind ``pact-outbox``)."""
+
+    def __init__(self, service: PcfService) -> None:
+        self._service = service
+
+    def save(self, delivery: Delivery) -> None:
+        self._service.save_pact_delivery(delivery)
+
+    def pending(self) -> list[Delivery]:
+        return self._service.pact_deliveries(state=State.PENDING)
 
 
 class NodeClients(ClientCredentials):

@@ -15,10 +15,9 @@ Pure module: no I/O.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, localcontext
-from functools import cached_property
 
 from battrace.apps.pcf.activity import OwnEmissions
 from battrace.apps.pcf.model import (
@@ -50,6 +49,8 @@ class SupplierInput:
     disclosure: Disclosure
     sha256: str
     stage: Stage | None = None  # where the total goes when the supplier does not disclose its stage split
+    # kg CO2e this input brings into one declared unit of the product (set once: a large BOM reads it often)
+    emission: Decimal = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.amount.is_finite() or self.amount < 0:
@@ -61,12 +62,8 @@ class SupplierInput:
             )
         if not SHA256_HEX.match(self.sha256):
             raise InvalidInput(f"input sha256 {self.sha256!r} is not a SHA-256 in lowercase hex")
-
-    @cached_property
-    def emission(self) -> Decimal:
-        """kg CO2e this input brings into one declared unit of the product."""
         with localcontext(CONTEXT):
-            return self.amount * self.disclosure.total
+            object.__setattr__(self, "emission", self.amount * self.disclosure.total)
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,13 @@ Research: shared/research/pcf-ouranos.md §1. Reference: openapi_v3_0.yaml (spec
 """
 
 from battrace.apps.pcf.pact.auth import ClientCredentials
-from battrace.apps.pcf.pact.callbacks import CallbackDispatcher, Recipient
+from battrace.apps.pcf.pact.callbacks import CallbackDispatcher, Recipient, RecipientDirectory
 from battrace.apps.pcf.pact.client import PactClient, PactClientError
 from battrace.apps.pcf.pact.host import pact_router
 from battrace.apps.pcf.pact.model import CarbonFootprint, ProductFootprint, parse_footprint
+from battrace.apps.pcf.pact.outbox import Delivery, InMemoryOutbox, OutboxStore
 from battrace.apps.pcf.pact.repository import (
+    ClientScopedRepository,
     FootprintFilter,
     FootprintRepository,
     InMemoryFootprintRepository,
@@ -19,13 +21,18 @@ __all__ = [
     "CallbackDispatcher",
     "CarbonFootprint",
     "ClientCredentials",
+    "ClientScopedRepository",
+    "Delivery",
     "FootprintFilter",
     "FootprintRepository",
     "InMemoryFootprintRepository",
+    "InMemoryOutbox",
+    "OutboxStore",
     "PactClient",
     "PactClientError",
     "ProductFootprint",
     "Recipient",
+    "RecipientDirectory",
     "V2Reading",
     "pact_router",
     "parse_footprint",

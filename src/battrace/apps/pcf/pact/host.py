@@ -1,9 +1,11 @@
 """A PACT v3 host over HTTP: /auth/token, /3/footprints, /3/footprints/{id}, /3/events (openapi_v3_0.yaml).
 
-Only translation happens here; the footprints come from a `FootprintRepository`, tokens from
-`ClientCredentials`, and replies to RequestCreatedEvents leave through a `CallbackDispatcher` after the 200
-has been sent. Errors are answered in the PACT `Error` shape (`{"code", "message"}`), the token endpoint's in
-the RFC 6749 §5.2 shape (`{"error", "error_description"}`). Query parameters and bodies are parsed here rather
+Only translation happens here; the footprints come from a `FootprintRepository` (scoped to the calling
+client where it is a `ClientScopedRepository`: a footprint not offered to a client is answered exactly like a
+missing one), tokens from `ClientCredentials`, and replies to RequestCreatedEvents are recorded in the
+`CallbackDispatcher`'s outbox before the 200 and sent after it. Errors are answered in the PACT `Error`
+shape (`{"code", "message"}`), the token endpoint's in the RFC 6749 §5.2 shape (`{"error",
+"error_description"}`). Query parameters and bodies are parsed here rather
 than by FastAPI so that no malformed input reaches a client in another error shape.
 
 HTTPS (PACT: "host systems MUST only serve over HTTPS") is the server's job: run uvicorn with a certificate.
@@ -29,7 +31,8 @@ from battrace.apps.pcf.pact import events
 from battrace.apps.pcf.pact.auth import ClientCredentials, InvalidToken, OAuthError
 from battrace.apps.pcf.pact.callbacks import CallbackDispatcher, Recipient
 from battrace.apps.pcf.pact.model import ProductFootprint
-from battrace.apps.pcf.pact.repository import FootprintFilter, FootprintRepository
+from battrace.apps.pcf.pact.outbox import Delivery
+from battrace.apps.pcf.pact.repository import FootprintFilter, FootprintRepository, visible_to
 from battrace.clock import Clock, IdFactory
 from battrace.errors import BattraceError, InvalidInput, NotFound
 from battrace.http.common import blocking, parse_json_object, read_body
@@ -148,19 +151,19 @@ def _footprint_routes(
     @router.get("/3/footprints")
     @_answers
     async def list_footprints(request: Request) -> Response:
-        credentials.authenticate(request.headers.get("authorization"))
+        caller = credentials.authenticate(request.headers.get("authorization"))
         criteria, limit, offset = _list_query(request)
         size = min(limit or page_size, page_size)
-        page, more = await blocking(repository.find, criteria, offset=offset, limit=size)
+        page, more = await blocking(visible_to(repository, caller).find, criteria, offset=offset, limit=size)
         headers = {"Link": f'<{_page_link(request, size, offset + len(page))}>; rel="next"'} if more else None
         return JSONResponse({"data": [pf.to_json() for pf in page]}, headers=headers)
 
     @router.get("/3/footprints/{pf_id}")
     @_answers
     async def get_footprint(request: Request) -> Response:
-        credentials.authenticate(request.headers.get("authorization"))
+        caller = credentials.authenticate(request.headers.get("authorization"))
         raw = str(request.path_params["pf_id"])
-        pf = await blocking(_lookup, repository, raw)
+        pf = await blocking(_lookup, visible_to(repository, caller), raw)
         return JSONResponse({"data": pf.to_json()})
 
 
@@ -270,17 +273,24 @@ class _RequestAnswers:
     def reserve(self) -> None:
         self._callbacks.reserve()
 
-    def answer(self, event: events.RequestCreated, recipient: Recipient, own_source: str) -> None:
-        """Runs after the 200 went out; the reply was `reserve`d with the dispatcher before it."""
+    def prepare(
+        self, event: events.RequestCreated, recipient: Recipient, own_source: str, caller: str
+    ) -> Delivery:
+        """The reply, computed from what `caller` may see and written to the outbox before the 200 goes
+        out, so that a host that stops right after answering still sends it once it is back."""
         try:
-            reply = self._reply(event, own_source)
+            return self._callbacks.record(recipient, self._reply(event, own_source, caller))
         except Exception:
             self._callbacks.release()
             raise
-        self._callbacks.submit(recipient, reply, reserved=True)
 
-    def _reply(self, event: events.RequestCreated, own_source: str) -> dict[str, Any]:
-        found, _ = self._repository.find(event.data.to_filter(), offset=0, limit=MAX_FULFILLED)
+    def send(self, delivery: Delivery, recipient: Recipient) -> None:
+        """Runs after the 200 went out; the reply was `reserve`d with the dispatcher before it."""
+        self._callbacks.send(delivery, recipient, reserved=True)
+
+    def _reply(self, event: events.RequestCreated, own_source: str, caller: str) -> dict[str, Any]:
+        repository = visible_to(self._repository, caller)
+        found, _ = repository.find(event.data.to_filter(), offset=0, limit=MAX_FULFILLED)
         event_id, now = self._new_id(), self._clock()
         if found:
             reply = events.fulfilled(event.id, found, event_id=event_id, source=own_source, time=now)
@@ -309,9 +319,8 @@ def _event_routes(
                 return Response(status_code=200)
             own_source = f"{str(request.base_url).rstrip('/')}/3/events"
             answers.reserve()
-            # The reply is computed and queued after the 200 is on the wire (v3: "200 … and later").
-            return Response(
-                status_code=200, background=BackgroundTask(answers.answer, event, recipient, own_source)
-            )
+            delivery = await blocking(answers.prepare, event, recipient, own_source, caller)
+            # The reply is sent after the 200 is on the wire (v3: "200 … and later").
+            return Response(status_code=200, background=BackgroundTask(answers.send, delivery, recipient))
         await blocking(inbox, event, caller)
         return Response(status_code=200)

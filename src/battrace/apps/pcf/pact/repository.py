@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from battrace.apps.pcf.pact.model import ProductFootprint
 from battrace.errors import Conflict
@@ -85,6 +85,22 @@ class FootprintRepository(Protocol):
     ) -> tuple[list[ProductFootprint], bool]:
         """One page of the matching footprints and whether more follow it."""
         ...
+
+
+@runtime_checkable
+class ClientScopedRepository(Protocol):
+    """A repository whose footprints are not all offered to every client."""
+
+    def for_client(self, client_id: str) -> FootprintRepository:
+        """What ``client_id`` may see; anything else is absent from it, exactly like a missing footprint."""
+        ...
+
+
+def visible_to(repository: FootprintRepository, client_id: str) -> FootprintRepository:
+    """The footprints one authenticated client may see (all of them unless the repository scopes them)."""
+    if isinstance(repository, ClientScopedRepository):
+        return repository.for_client(client_id)
+    return repository
 
 
 class InMemoryFootprintRepository:
