@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
-STARTUP_TIMEOUT = 30.0
+STARTUP_TIMEOUT = 90.0  # a loaded 2-core machine can take this long to import and migrate
 MODEL = "urn:battrace:model:browser-pack"
 SERIAL = "BROWSER-1"
 

@@ -67,7 +67,8 @@ def space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Space]:
     nodes = (s.refiner, s.cellmaker, s.oem, s.fleet, s.recycler)
     try:
         for node in nodes:
-            node.start()
+            # A readiness limit, not a timing assertion: five nodes on a busy CI machine can take over 30 s.
+            node.start(timeout=120)
         yield s
     finally:
         for node in reversed(nodes):
@@ -338,6 +339,54 @@ def test_the_public_sees_no_state_of_health(space: Space, soh: dict[str, Any]) -
         public = _read_passport(space, passport_id, None)
         assert "remaining_capacity" not in public["series"]
         assert "remaining_capacity" not in public["values"]
+
+
+def test_a_recycler_sees_the_pack_resistance_series_the_fleet_operator_wrote(
+    space: Space, soh: dict[str, Any]
+) -> None:
+    # Annex VII Part A(5): the ohmic resistance, voluntary for an EV, at the access level of the other SoH
+    # parameters (Annex XIII 4, legitimate interest only).
+    readings = parse_json(soh["export"])
+    truth = soh["truth"]
+    kilocycles = model.kilocycles(readings)
+    for b, battery_id in enumerate(readings.battery_ids):
+        passport = _read_passport(space, soh["passports"][battery_id], space.recycler)
+        (point,) = passport["series"]["current_ohmic_resistance"]
+        last = readings.last_index()[b]
+        # The last reading itself, kept to 6 decimals, measured when the capacity was.
+        assert point["value"] == round(float(readings.column("resistance")[b, last]), 6)
+        assert point["unit"] == "Ω"
+        assert point["measuredAt"] == passport["series"]["remaining_capacity"][0]["measuredAt"]
+        assert point["source"] == f"soh-assessment:{soh['upload']['assessmentId']}"
+        # Ground truth of the generator at month 23: r0 + r1 sqrt(23/12) + r2 kq; the BMS noise is 1.5 % of
+        # r0 (about 1.5 mΩ for a 0.1 Ω pack), so 6 % of r0 is 4 sigma.
+        r0, r1, r2 = truth.r[b]
+        expected = r0 + r1 * np.sqrt(last / 12) + r2 * kilocycles[b, last]
+        assert point["value"] == pytest.approx(expected, abs=0.06 * r0)
+
+
+def test_the_public_sees_no_pack_resistance(space: Space, soh: dict[str, Any]) -> None:
+    for passport_id in soh["passports"].values():
+        public = _read_passport(space, passport_id, None)
+        assert "current_ohmic_resistance" not in public["series"]
+        assert "current_ohmic_resistance" not in public["values"]
+
+
+def test_the_viewer_charts_resistance_for_the_recycler_and_not_for_the_public(
+    space: Space, soh: dict[str, Any]
+) -> None:
+    passport_id = next(iter(soh["passports"].values()))
+    page = f"{space.oem.base_url}/passport/{passport_id}"
+    public = httpx.get(page, timeout=10)
+    assert public.status_code == 200 and "figure-current_ohmic_resistance" not in public.text
+    with space.recycler.client() as client:
+        token = client.token_for(space.oem.did)
+    with httpx.Client(base_url=space.oem.base_url, timeout=10) as browser:
+        login = browser.post("/passport/login", data={"token": token, "next": f"/passport/{passport_id}"})
+        assert login.status_code == 303
+        html = browser.get(f"/passport/{passport_id}").text
+    assert 'id="figure-current_ohmic_resistance"' in html
+    assert 'id="figure-state_of_certified_energy"' in html  # SOH and resistance over time, side by side
 
 
 def test_a_fleet_operator_the_oem_did_not_mandate_is_refused(space: Space, soh: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""The attribute catalogue: Annex XIII / Battery Pass longlist v1.2 (93 attributes) and Art. 77(2) access."""
+"""The attribute catalogue: Annex XIII / Battery Pass longlist v1.2 (93 attributes) plus the Annex XIII values
+the longlist leaves out, and Art. 77(2) access."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import pytest
 
 from battrace.errors import InvalidInput
 from battrace.passport.attributes import (
+    ADDITIONS,
     ATTRIBUTES,
+    LONGLIST,
     AccessLevel,
     Audience,
     BatteryCategory,
@@ -42,9 +45,22 @@ _CSV_ACCESS = {
 _CSV_GRANULARITY = {"Battery model": Granularity.MODEL, "Individual battery": Granularity.ITEM}
 
 
-def test_catalogue_holds_all_93_attributes_of_the_longlist() -> None:
-    assert len(ATTRIBUTES) == 93
-    assert len({a.key for a in ATTRIBUTES}) == 93
+def test_catalogue_holds_all_93_attributes_of_the_longlist_then_the_additions() -> None:
+    assert len(LONGLIST) == 93
+    assert ATTRIBUTES == LONGLIST + ADDITIONS
+    assert [a.key for a in ADDITIONS] == ["current_ohmic_resistance"]
+    assert len({a.key for a in ATTRIBUTES}) == 94
+
+
+def test_the_current_ohmic_resistance_is_an_annex_vii_state_of_health_series() -> None:
+    # Annex VII Part A(5), "where possible": encoded like remaining power capability (Part A(2), also
+    # "where possible"): x for LMT and stationary storage, voluntary for EV and industrial batteries.
+    entry = attribute("current_ohmic_resistance")
+    power = attribute("remaining_power_capability")
+    assert entry.applicability == power.applicability == "o/x/o/x"
+    assert entry.access is power.access is AccessLevel.LEGITIMATE_INTEREST_ONLY
+    assert entry.dynamic and entry.granularity is Granularity.ITEM
+    assert entry.unit == "Ω" and entry.annex == "Annex XIII 4(b) [VII-A(5)]"
 
 
 def test_keys_are_stable_snake_case_ids() -> None:
@@ -52,7 +68,7 @@ def test_keys_are_stable_snake_case_ids() -> None:
 
 
 def test_access_levels_split_as_in_the_notes_60_27_5_1() -> None:
-    counts = Counter(a.access for a in ATTRIBUTES)
+    counts = Counter(a.access for a in LONGLIST)
     assert counts == {
         AccessLevel.PUBLIC: 60,
         AccessLevel.LEGITIMATE_INTEREST_ONLY: 27,
@@ -61,8 +77,9 @@ def test_access_levels_split_as_in_the_notes_60_27_5_1() -> None:
     }
 
 
-def test_73_static_and_20_dynamic_attributes() -> None:
-    assert sum(a.dynamic for a in ATTRIBUTES) == 20
+def test_73_static_and_20_dynamic_attributes_in_the_longlist_21_with_the_resistance() -> None:
+    assert sum(a.dynamic for a in LONGLIST) == 20
+    assert sum(a.dynamic for a in ATTRIBUTES) == 21
 
 
 def test_test_reports_are_the_only_authority_attribute() -> None:
@@ -138,8 +155,8 @@ def test_catalogue_matches_the_reference_csv_row_by_row() -> None:
         pytest.skip(f"reference table {_CSV} not present (CC BY-NC, kept outside the repository)")
     with _CSV.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == len(ATTRIBUTES)
-    for row, entry in zip(rows, ATTRIBUTES, strict=True):
+    assert len(rows) == len(LONGLIST)
+    for row, entry in zip(rows, LONGLIST, strict=True):
         assert _CSV_ACCESS[row["access"]] is entry.access, entry.key
         assert (row["static_dynamic"] == "Dynamic") is entry.dynamic, entry.key
         assert _CSV_GRANULARITY[row["granularity"]] is entry.granularity, entry.key

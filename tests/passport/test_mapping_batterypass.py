@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from battrace.errors import InvalidInput
-from battrace.passport.attributes import ATTRIBUTES
+from battrace.passport.attributes import LONGLIST
 from battrace.passport.mapping.batterypass import (
     ASPECTS,
     CARBON_FOOTPRINT,
@@ -568,8 +568,8 @@ def _csv_paths(column: str) -> dict[str, str]:
         pytest.skip("shared/ reference data not present")
     with _CSV.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == len(ATTRIBUTES)
-    return {a.key: row[column] for a, row in zip(ATTRIBUTES, rows, strict=True)}  # same longlist order
+    assert len(rows) == len(LONGLIST)
+    return {a.key: row[column] for a, row in zip(LONGLIST, rows, strict=True)}  # same longlist order
 
 
 def _names(path: str) -> set[str]:

@@ -1,5 +1,6 @@
 """The battery passport attribute catalogue: Annex XIII of Regulation (EU) 2023/1542 as itemised by the
-Battery Pass longlist v1.2 / DIN DKE SPEC 99100 (93 attributes).
+Battery Pass longlist v1.2 / DIN DKE SPEC 99100 (93 attributes, ``LONGLIST``), followed by the Annex XIII
+values the longlist leaves out (``ADDITIONS``: the current ohmic resistance of Annex VII Part A(5)).
 
 Written from our research notes (shared/research/battery-passport.md §2.4, §3); names are paraphrased.
 Pure module: no I/O.
@@ -146,7 +147,7 @@ def _a(
 
 # Order = the longlist / notes §3 table (rows 1-93). Annex references name the Annex XIII point; "[...]" is
 # the point it reaches through (Annex VI Part A, Art. 7, Art. 8, Art. 74, Annex IV/VII).
-ATTRIBUTES: tuple[Attribute, ...] = (
+LONGLIST: tuple[Attribute, ...] = (
     # Identifiers and product data (Annex XIII 1(a) via Annex VI Part A, Art. 77(3))
     _a("battery_passport_identifier", "Battery passport identifier",
        "Art. 77(3)", _P, False, None, _I, _ALL, _K.IDENTIFIER),
@@ -338,6 +339,18 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _a("accident_information", "Information on accidents",
        "Annex XIII 4(d)", _LI, True, None, _I, _ALL, _K.DOCUMENT),
 )  # fmt: skip
+
+# Annex XIII values the longlist does not itemise. Annex VII Part A(5) asks, "where possible", for the ohmic
+# resistance of a stationary or LMT battery as a state-of-health parameter; the longlist keeps only the
+# initial resistance and the model-level increase. Encoded like the other "where possible" Part A values
+# (remaining power capability): x for LMT and stationary storage, voluntary for EV and industrial batteries;
+# the pack's value, as the Catena-X aspect's ``resistance.remaining.pack`` (Ω).
+ADDITIONS: tuple[Attribute, ...] = (
+    _a("current_ohmic_resistance", "Current ohmic resistance of the pack",
+       "Annex XIII 4(b) [VII-A(5)]", _LI, True, "Ω", _I, "o/x/o/x", _K.NUMBER),
+)  # fmt: skip
+
+ATTRIBUTES: tuple[Attribute, ...] = LONGLIST + ADDITIONS
 
 _BY_KEY: dict[str, Attribute] = {a.key: a for a in ATTRIBUTES}
 

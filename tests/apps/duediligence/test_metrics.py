@@ -6,11 +6,13 @@ from battrace.apps.duediligence.cahra import default_cahra_list
 from battrace.apps.duediligence.metrics import (
     ConformantList,
     conformant_share,
+    oecd_checklist,
     parse_conformant_csv,
     response_rate,
     risk_scores,
     smelter_coverage,
 )
+from battrace.apps.duediligence.model import Declaration
 from battrace.errors import InvalidInput
 
 from .example import answers, declaration
@@ -54,3 +56,41 @@ def test_the_3tg_are_outside_the_annex_x_risk_scores() -> None:
     tin = dict(answers("tin", cahra="Yes"))
     risks = risk_scores(declaration("T", [tin], []), default_cahra_list(), ConformantList("x", frozenset()))
     assert max(r.score for r in risks.values()) == 0
+
+
+def _scores(cobalt: dict[str, object]) -> dict[str, float]:
+    risks = risk_scores(
+        declaration("D", [cobalt], []), default_cahra_list(), ConformantList("x", frozenset())
+    )
+    return {category: risk.score for category, risk in risks.items()}
+
+
+def test_a_mineral_whose_suppliers_were_not_surveyed_has_an_unknown_origin() -> None:
+    # No smelter listed, so unaudited = 1; not exposed. Surveyed (100 %) and all identified:
+    # 0.25 x 0 + 0.25 x 0 + 0.25 x 1 = 0.25 everywhere. "Did not survey": unknown = 1, 0.25 + 0.25 = 0.5.
+    surveyed = _scores(dict(answers("cobalt")))
+    not_surveyed = _scores(dict(answers("cobalt"), suppliers_responded="Did not survey"))
+    assert set(surveyed.values()) == {0.25}
+    assert set(not_surveyed.values()) == {0.5}
+
+
+def test_none_responded_is_a_survey_nobody_answered_and_leaves_the_origin_to_questions_4_and_7() -> None:
+    assert set(_scores(dict(answers("cobalt"), suppliers_responded="None")).values()) == {0.25}
+
+
+def test_a_company_survey_answer_does_not_hold_for_a_mineral_that_was_not_surveyed() -> None:
+    conformant = ConformantList("x", frozenset())
+    surveyed = declaration("D", [answers("cobalt"), answers("nickel", cahra="No")], [])
+    partly = declaration(
+        "D", [answers("cobalt"), dict(answers("nickel"), suppliers_responded="Did not survey")], []
+    )
+    unanswered = declaration(
+        "D", [answers("cobalt"), dict(answers("nickel"), suppliers_responded="None")], []
+    )
+
+    def survey_check(d: Declaration) -> bool:
+        (step1, *_) = oecd_checklist(d, conformant)
+        return dict(step1.checks)["E. suppliers surveyed"]
+
+    assert survey_check(surveyed) and survey_check(unanswered)
+    assert not survey_check(partly)

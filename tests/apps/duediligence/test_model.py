@@ -71,3 +71,13 @@ def test_a_mine_name_may_not_contain_the_cell_separator() -> None:
     document["smelters"][0]["mine_names"] = ["North; South"]
     with pytest.raises(InvalidInput, match=r"smelters\.0\.mine_names\.0"):
         parse_declaration(document)
+
+
+def test_did_not_survey_is_its_own_answer_to_question_6_not_none() -> None:
+    # EMRT question 6 picklist: "None" (suppliers asked, none answered) and "Did not survey" (none asked).
+    declared = _json(cellco())
+    declared["minerals"][0]["suppliers_responded"] = "Did not survey"
+    parsed = parse_declaration(declared)
+    assert parsed.minerals[0].suppliers_responded == "Did not survey"
+    schema = Declaration.model_json_schema()
+    jsonschema.validate(declared, schema)

@@ -387,6 +387,49 @@ def test_an_emrt_round_trips_with_the_mine_list_and_what_only_battrace_keeps() -
     )
 
 
+def _not_surveyed() -> Declaration:
+    """The example with nickel's question 6 answered "Did not survey"."""
+    declared = _declaration()
+    minerals = tuple(
+        a.model_copy(update={"suppliers_responded": "Did not survey"}) if a.mineral == "nickel" else a
+        for a in declared.minerals
+    )
+    return declared.model_copy(update={"minerals": minerals})
+
+
+@pytest.mark.parametrize("layout", ["rmi", "battrace"])
+def test_did_not_survey_round_trips_as_itself_not_as_none(layout: str) -> None:
+    declared = _not_surveyed()
+    exported = export_workbook(declared, layout=layout)  # type: ignore[arg-type]
+    back = import_workbook(exported)
+    assert back == declared
+    assert {a.mineral: a.suppliers_responded for a in back.minerals}["nickel"] == "Did not survey"
+
+
+def test_did_not_survey_is_written_in_the_emrt_picklist_wording_on_the_nickel_row() -> None:
+    book = openpyxl.load_workbook(io.BytesIO(export_workbook(_not_surveyed())))
+    sheet = book["Declaration"]
+    q5 = next(
+        r for r in range(1, 200) if str(sheet.cell(row=r, column=2).value).startswith("5) What percentage")
+    )
+    rows = {
+        str(sheet.cell(row=r, column=c).value): sheet.cell(row=r, column=4).value
+        for r in range(q5 + 1, q5 + 6)
+        for c in (1, 2, 3)
+        if sheet.cell(row=r, column=c).value
+    }
+    assert rows["Nickel"] == "Did not survey" and rows["Cobalt"] == "100%"
+
+
+def test_did_not_survey_is_read_whatever_its_case() -> None:
+    book = openpyxl.load_workbook(io.BytesIO(export_workbook(_not_surveyed())))
+    sheet = book["Declaration"]
+    (cell,) = [c for row in sheet.iter_rows() for c in row if c.value == "Did not survey"]
+    cell.value = "DID NOT SURVEY"
+    imported = import_workbook(_save(book))
+    assert {a.mineral: a.suppliers_responded for a in imported.minerals}["nickel"] == "Did not survey"
+
+
 def _emrt_fixture() -> openpyxl.Workbook:
     """An EMRT 2.1 from another tool: no battrace tab, copper declared too, a mineral not declared."""
     book = openpyxl.Workbook()
@@ -454,7 +497,7 @@ def test_an_emrt_from_another_tool_reads_past_copper_and_a_mineral_not_declared(
     imported = import_workbook(_save(_emrt_fixture()))
     assert (imported.template, imported.template_version) == ("EMRT", "2.1")
     (cobalt,) = imported.minerals  # copper is not modelled, nickel is "Not declaring"
-    assert (cobalt.mineral, cobalt.cahra, cobalt.suppliers_responded) == ("cobalt", "Yes", "None")
+    assert (cobalt.mineral, cobalt.cahra, cobalt.suppliers_responded) == ("cobalt", "Yes", "Did not survey")
     assert cobalt.covered_countries == "Unknown"  # an EMRT does not ask it
     assert imported.company.effective_date == date(2026, 1, 2)
     assert imported.company_answers.requires_validated_smelters == "Yes"  # C: yes for each mineral

@@ -4,10 +4,12 @@ a real PassportService that records them."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from battrace.apps.soh import fleet
@@ -82,6 +84,45 @@ def test_a_value_the_catalogue_cannot_hold_is_withheld_with_the_reason_not_bent(
     assert "self_discharge_evolution" not in {m.key for m in recorded}
     assert [w.key for w in withheld] == ["self_discharge_evolution"]
     assert "percentage" in withheld[0].reason
+
+
+def _with_resistance(case: Case, b: int, ohm: float) -> Assessment:
+    """The case with battery ``b``'s current pack resistance (Annex VII Part A(5)) set to ``ohm``."""
+    resistance = np.array(case.result.params.ohmic_resistance, copy=True)
+    resistance[b] = ohm
+    params = dataclasses.replace(case.result.params, ohmic_resistance=resistance)
+    return dataclasses.replace(case.result, params=params)
+
+
+def test_the_pack_resistance_is_recorded_in_ohm_from_the_last_reading_with_its_time(case: Case) -> None:
+    # Annex VII Part A(5): the ohmic resistance, "where possible" for stationary and LMT batteries.
+    for category in (BatteryCategory.STATIONARY_STORAGE, BatteryCategory.EV):  # EV: voluntary ("o")
+        b = _first(case, category)
+        recorded = {m.key: m for m in measurements(case.result, b, "bms")[0]}
+        last = case.readings.last_index()[b]
+        resistance = recorded["current_ohmic_resistance"]
+        assert resistance.unit == "Ω"
+        # The reading itself (5 decimals in the fleet export), kept to the 6th decimal, not cut to 4.
+        assert resistance.value == round(float(case.readings.columns["resistance"][b, last]), 6)
+        assert resistance.measured_at == recorded["full_cycles"].measured_at
+
+
+def test_a_resistance_of_0_01234_ohm_keeps_all_its_digits(case: Case) -> None:
+    b = _first(case, BatteryCategory.STATIONARY_STORAGE)
+    recorded = {m.key: m for m in measurements(_with_resistance(case, b, 0.01234), b, "bms")[0]}
+    assert recorded["current_ohmic_resistance"].value == 0.01234  # round(x, 4) would give 0.0123
+
+
+@pytest.mark.parametrize(("ohm", "reason"), [(0.0, "positive"), (-0.02, "negative"), (math.inf, "finite")])
+def test_a_resistance_that_is_not_positive_and_finite_is_withheld(
+    case: Case, ohm: float, reason: str
+) -> None:
+    b = _first(case, BatteryCategory.STATIONARY_STORAGE)
+    recorded, withheld = measurements(_with_resistance(case, b, ohm), b, "bms")
+    assert "current_ohmic_resistance" not in {m.key for m in recorded}
+    assert "current_ohmic_resistance" in {w.key for w in withheld}
+    why = next(w.reason for w in withheld if w.key == "current_ohmic_resistance")
+    assert reason in why
 
 
 def test_the_passport_service_records_an_assessment_and_shows_it_as_current(tmp_path: Path) -> None:

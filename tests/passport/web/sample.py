@@ -126,6 +126,8 @@ EV_SERIES: tuple[tuple[str, str, tuple[float, ...]], ...] = (
     ("state_of_certified_energy", "%", (100, 99.2, 98.7, 98.1, 97.4)),
     ("state_of_charge", "%", (80, 55, 62, 90, 71)),
     ("full_cycles", "cycles", (12, 41, 77, 110, 139)),
+    # Annex VII Part A(5), voluntary for an EV: the pack's ohmic resistance, rising with use.
+    ("current_ohmic_resistance", "Ω", (0.08, 0.0804, 0.0809, 0.0813, 0.0818)),
 )
 
 

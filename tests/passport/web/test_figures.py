@@ -13,7 +13,13 @@ from battrace.apps.duediligence.example import CELLCO, CONFORMANT_CSV, chain
 from battrace.apps.duediligence.metrics import parse_conformant_csv, results
 from battrace.apps.duediligence.passport import indices_text
 from battrace.apps.duediligence.rollup import roll_up
-from battrace.passport.web.page import ART8_TARGETS, due_diligence_figure, parse_indices, recycled_figure
+from battrace.passport.web.page import (
+    ART8_TARGETS,
+    chemistry_metals,
+    due_diligence_figure,
+    parse_indices,
+    recycled_figure,
+)
 
 from .sample import EV_ID, EV_VALUES, MARKED_ID, RECYCLER_TOKEN
 
@@ -107,6 +113,88 @@ def test_state_of_health_series_stay_off_the_public_page_but_reach_the_recycler(
     assert "figure-state_of_certified_energy" not in public
     client.post("/passport/login", data={"token": RECYCLER_TOKEN, "next": f"/passport/{EV_ID}"})
     assert "figure-state_of_certified_energy" in client.get(f"/passport/{EV_ID}").text
+
+
+def _shares(**declared: tuple[float, float]) -> dict[str, object]:
+    """Pre- and post-consumer recycled shares per metal, as a passport declares them."""
+    return {
+        f"{kind}_consumer_recycled_{metal}_share": share
+        for metal, pair in declared.items()
+        for kind, share in zip(("pre", "post"), pair, strict=True)
+    }
+
+
+def test_a_lithium_battery_declaring_0_percent_lead_is_not_drawn_against_the_lead_target() -> None:
+    # The longlist asks for all eight shares, so an NMC battery declares lead 0 + 0 (passport/samples.py).
+    values = {
+        "battery_chemistry": "NMC811 cathode, graphite anode, LiPF6 electrolyte",
+        **_shares(nickel=(4, 6), cobalt=(0, 0), lithium=(2, 3.5), lead=(0, 0)),
+    }
+    figure = recycled_figure(values, "en")
+    assert figure is not None
+    # Cobalt 0 + 0 stays: NMC holds cobalt, so 0 % against 16 % is the honest picture. Lead goes.
+    assert [row[0] for row in figure.rows] == ["Nickel", "Cobalt", "Lithium"]
+    assert 'data-target="85"' not in str(figure.svg) and "Lead" not in str(figure.svg)
+
+
+def test_a_lead_battery_is_drawn_against_the_85_percent_lead_target_and_not_against_nickel() -> None:
+    values = {"battery_chemistry": "Lead-acid (Pb)", **_shares(nickel=(0, 0), lead=(10, 75))}
+    figure = recycled_figure(values, "en")
+    assert figure is not None
+    # 10 + 75 = 85 % against 85 % (2031) and 85 % (2036).
+    assert figure.rows == (("Lead", "10\u00a0%", "75\u00a0%", "85\u00a0%", "85\u00a0%", "85\u00a0%"),)
+
+
+def test_a_share_above_zero_is_drawn_whatever_the_chemistry_says() -> None:
+    values = {"battery_chemistry": "LFP", **_shares(nickel=(0, 1.5), lead=(0, 0))}
+    figure = recycled_figure(values, "en")
+    assert figure is not None and [row[0] for row in figure.rows] == ["Nickel"]
+
+
+def test_without_a_chemistry_we_can_read_every_declared_metal_is_drawn() -> None:
+    for chemistry in (None, "sodium-ion", ["not", "text"]):
+        values = {**_shares(lithium=(1, 2), lead=(0, 0))}
+        if chemistry is not None:
+            values["battery_chemistry"] = chemistry
+        figure = recycled_figure(values, "en")
+        assert figure is not None and [row[0] for row in figure.rows] == ["Lithium", "Lead"]
+
+
+@pytest.mark.parametrize(
+    ("chemistry", "metals"),
+    [
+        ("NMC811 / graphite", {"nickel", "cobalt", "lithium"}),
+        ("LiFePO4", {"lithium"}),
+        ("LFP", {"lithium"}),
+        ("NCA", {"nickel", "cobalt", "lithium"}),
+        ("LCO/graphite", {"cobalt", "lithium"}),
+        ("Cobalt-free LNMO", {"nickel", "lithium"}),
+        ("lead acid (PbA)", {"lead"}),
+        ("NiMH", {"nickel"}),
+    ],
+)
+def test_the_metals_a_chemistry_names(chemistry: str, metals: set[str]) -> None:
+    assert chemistry_metals(chemistry) == frozenset(metals)
+
+
+def test_the_resistance_is_charted_in_ohm_over_time_for_the_recycler_and_not_the_public(
+    client: TestClient,
+) -> None:
+    # SOH and resistance over time (Annex VII Part A(5)): five monthly readings 0.08 ... 0.0818 ohm.
+    assert "figure-current_ohmic_resistance" not in client.get(f"/passport/{EV_ID}").text
+    client.post("/passport/login", data={"token": RECYCLER_TOKEN, "next": f"/passport/{EV_ID}"})
+    html = client.get(f"/passport/{EV_ID}").text
+    root = _figure(html, "current_ohmic_resistance")
+    assert root.findtext(f"{_SVG}title") == "Current ohmic resistance of the pack"
+    assert len(list(root.iter(f"{_SVG}circle"))) == 5
+    assert [t.text for t in root.iter(f"{_SVG}text") if t.get("class") == "unit"] == ["Ω"]
+    # Not a 0-100 axis (not a share): about 4 steps over 0-0.0818 is 0.02045, the next 1-2-5 step is 0.05,
+    # so the axis runs 0, 0.05, 0.1 (the maximum rounded up to a step). Dates contain "-": left out.
+    ticks = [
+        t.text for t in root.iter(f"{_SVG}text") if t.get("class") == "tick" and "-" not in (t.text or "")
+    ]
+    assert ticks == ["0", "0.05", "0.1"]
+    assert "latest 0.0818" in (root.findtext(f"{_SVG}desc") or "")
 
 
 @pytest.mark.parametrize(

@@ -77,6 +77,20 @@ def test_numbers_are_grouped_and_trimmed(value: float, shown: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (0.12345, "0.123"),  # from 0.1 up: three decimals, as before
+        (0.0818, "0.0818"),  # a pack resistance in ohm: three significant digits, not 0.082
+        (0.00123, "0.00123"),  # a cell resistance
+        (-0.0456, "-0.0456"),
+        (0.0000001, "0"),  # beyond six decimals: zero, not an exponent
+    ],
+)
+def test_small_numbers_keep_three_significant_digits(value: float, shown: str) -> None:
+    assert i18n.number(value) == shown
+
+
+@pytest.mark.parametrize(
     ("value", "lang", "shown"),
     [
         ("P8Y", "en", "8 years"),

@@ -170,8 +170,10 @@ def test_state_of_health_chart_of_an_ev_is_the_state_of_certified_energy_first(c
     assert soh is not None
     figures = re.findall(r'id="figure-([a-z_]+)"', soh.group(0))
     assert figures[0] == "state_of_certified_energy"
-    assert set(figures) == {"state_of_certified_energy", "state_of_charge", "full_cycles"}
-    assert soh.group(0).count("<circle") == 15  # five measurements in each of three series
+    assert set(figures) == {
+        "state_of_certified_energy", "state_of_charge", "full_cycles", "current_ohmic_resistance"
+    }  # fmt: skip
+    assert soh.group(0).count("<circle") == 20  # five measurements in each of four series
     assert 'role="img"' in soh.group(0) and "aria-labelledby=" in soh.group(0)
 
 

@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from battrace.apps.duediligence.cahra import CountryList
-from battrace.apps.duediligence.model import ANNEX_X_MINERALS, Answer, Declaration, Mineral, Smelter
+from battrace.apps.duediligence.model import (
+    ANNEX_X_MINERALS,
+    NOT_SURVEYED,
+    Answer,
+    Declaration,
+    Mineral,
+    Smelter,
+)
 from battrace.errors import InvalidInput
 
 _CID = re.compile(r"^CID[0-9]{6}$")
@@ -177,7 +184,11 @@ def _mineral_indicators(
     """(cahra, unknown origin, unaudited) for one mineral, each 0..1."""
     answers = declaration.answers(exposure.mineral)
     assert answers is not None
-    unknown = answers.cahra == "Unknown" or answers.all_smelters_identified != "Yes"
+    unknown = (
+        answers.cahra == "Unknown"
+        or answers.all_smelters_identified != "Yes"
+        or answers.suppliers_responded == NOT_SURVEYED  # nobody asked: the origin is not known
+    )
     share = conformant_share(declaration.smelters_for(exposure.mineral), conformant)
     return float(exposure.exposed), float(unknown), 1.0 - (share or 0.0)
 
@@ -187,7 +198,8 @@ def risk_scores(declaration: Declaration, cahra: CountryList, conformant: Confor
 
     A battrace heuristic, not a regulatory scale: per mineral and category,
     ``min(1, CAHRA_WEIGHT[group] * exposed + UNKNOWN_WEIGHT * unknown + UNAUDITED_WEIGHT * unaudited)`` where
-    ``exposed`` is CAHRA exposure, ``unknown`` is 1 when question 4 is "Unknown" or question 7 is not "Yes",
+    ``exposed`` is CAHRA exposure, ``unknown`` is 1 when question 4 is "Unknown", question 7 is not "Yes" or
+    question 6 is "Did not survey" (a survey answered by nobody, "None", leaves it to questions 4 and 7),
     and ``unaudited`` is 1 - conformant share (1 when no smelter is identified). A category's score is the
     highest of its minerals'. Minerals 100 % recycled (question 5 "Yes") and not exposed score 0.
     """
@@ -244,7 +256,11 @@ def oecd_checklist(declaration: Declaration, conformant: ConformantList) -> tupl
         (
             ("A. sourcing policy", q.policy == "Yes"),
             ("C. suppliers required to use validated smelters", q.requires_validated_smelters == "Yes"),
-            ("E. suppliers surveyed", q.supplier_survey == "Yes"),
+            # E. asked company-wide; a mineral whose question 6 says "Did not survey" was not surveyed.
+            (
+                "E. suppliers surveyed",
+                q.supplier_survey == "Yes" and all(a.suppliers_responded != NOT_SURVEYED for a in in_scope),
+            ),
             ("grievance mechanism (Art. 49(1)(d))", p.grievance_mechanism == "Yes"),
         ),
         (

@@ -40,10 +40,18 @@ MINERALS: tuple[Mineral, ...] = get_args(Mineral)
 ANNEX_X_MINERALS: tuple[Mineral, ...] = ("cobalt", "lithium", "nickel", "natural graphite")
 
 Answer = Literal["Yes", "No", "Unknown"]
-# Question 6's picklist ("What percentage of relevant suppliers have provided a response ...").
+# Question 6's picklist ("What percentage of relevant suppliers have provided a response ..."), with the
+# EMRT's "Did not survey": no supplier was asked, which is not "None" (asked, and nobody answered).
 ResponseShare = Literal[
-    "100%", "Greater than 90%", "Greater than 75%", "Greater than 50%", "50% or less", "None"
+    "100%",
+    "Greater than 90%",
+    "Greater than 75%",
+    "Greater than 50%",
+    "50% or less",
+    "None",
+    "Did not survey",
 ]
+NOT_SURVEYED: ResponseShare = "Did not survey"
 RESPONSE_SHARES: tuple[ResponseShare, ...] = get_args(ResponseShare)
 Scope = Literal["A. Company", "B. Product (or List of Products)", "C. User defined"]
 Template = Literal["CMRT", "EMRT"]

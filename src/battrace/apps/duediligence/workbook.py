@@ -36,7 +36,9 @@ What the model holds and the template does not (Art. 48-52 programme, evidence, 
 covered countries and question H in an EMRT) goes to two extra tabs, "battrace" and "Evidence", which RMI
 tools ignore and which make export -> import lossless. Deliberate readings of real files: a metal whose
 questions 1 or 2 are "No" gets "Unknown" (and "None" responded) where the template asked nothing; EMRT "Did
-not survey" is kept as "None"; a "Smelter not yet identified" row names no smelter and is read past; H
+not survey" is its own answer (nobody asked), not "None" (asked, nobody answered), and is written back as it
+is, in a CMRT too (its question 6 picklist ends at "None"); a "Smelter not yet identified" row names no
+smelter and is read past; H
 "Yes, with the EU" is not an SEC filing.
 
 **battrace's own layout** (``layout="battrace"``, recognised on import by its title): one column per mineral
@@ -52,6 +54,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -66,6 +69,7 @@ from battrace.apps.duediligence.cahra import country_code, country_names
 from battrace.apps.duediligence.evidence import EvidenceRef
 from battrace.apps.duediligence.model import (
     MINERALS,
+    NOT_SURVEYED,
     Company,
     CompanyAnswers,
     Declaration,
@@ -175,6 +179,8 @@ def _text(value: Cell) -> str | None:
 
 def _answer(value: Cell) -> str | None:
     text = _text(value)
+    if text and text.casefold() == NOT_SURVEYED.casefold():
+        return NOT_SURVEYED
     return text.capitalize() if text and text.casefold() in ("yes", "no", "unknown") else text
 
 
@@ -354,13 +360,31 @@ def _export_battrace(declaration: Declaration) -> bytes:
 Grid = dict[int, tuple[Cell, ...]]  # row number -> cell values from column A
 
 
+# What openpyxl raises for a file that is not a workbook: not a zip, a zip without the xlsx parts, a part
+# whose deflate stream is corrupt (zlib.error, EOFError), or parts that are not well-formed XML (ElementTree's
+# ParseError is a SyntaxError). Read-only workbooks read their sheets lazily, so reading rows raises them too.
+NOT_A_WORKBOOK = (
+    zipfile.BadZipFile,
+    InvalidFileException,
+    KeyError,
+    ValueError,
+    OSError,
+    SyntaxError,
+    EOFError,
+    zlib.error,
+)
+
+
 def _grid(sheet: Any, name: str) -> Grid:
     grid: Grid = {}
-    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-        if number > MAX_ROWS:
-            raise InvalidInput(f"sheet {name!r} has more than {MAX_ROWS} rows")
-        if any(value is not None for value in row):
-            grid[number] = tuple(row)
+    try:
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number > MAX_ROWS:
+                raise InvalidInput(f"sheet {name!r} has more than {MAX_ROWS} rows")
+            if any(value is not None for value in row):
+                grid[number] = tuple(row)
+    except NOT_A_WORKBOOK as exc:
+        raise InvalidInput(f"sheet {name!r} is not readable: {exc}") from None
     return grid
 
 
@@ -505,9 +529,7 @@ def _open(content: bytes) -> Any:
         raise PayloadTooLarge(f"workbook of {len(content):,} bytes; at most {MAX_BYTES:,} are read")
     try:
         return openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    # What openpyxl raises for a file that is not a workbook: not a zip, a zip without the xlsx parts, or
-    # parts that are not well-formed XML (ElementTree's ParseError is a SyntaxError).
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, SyntaxError) as exc:
+    except NOT_A_WORKBOOK as exc:
         raise InvalidInput(f"not an .xlsx workbook: {exc}") from None
 
 
@@ -691,7 +713,7 @@ _COMPANY_BY_LABEL = {**{_norm(label): field for label, field in _RMI_COMPANY}, *
 
 def _rmi_answer(value: Cell, field: str) -> str | None:
     """A picklist answer as the model keeps it. Long "Yes, ..." wordings are a Yes, except "Yes, with the EU"
-    for question H, which is about the SEC rule; EMRT's "Did not survey" is kept as "None" responded."""
+    for question H, which is about the SEC rule; EMRT's "Did not survey" in any case."""
     text = _text(value)
     if text is None:
         return None
@@ -701,8 +723,8 @@ def _rmi_answer(value: Cell, field: str) -> str | None:
     if field == "cahra" and folded.endswith(" only"):
         return "Yes"  # EMRT 1.x: "DRC only", "India and/or Madagascar only" are CAHRA sourcing
     if field == "suppliers_responded":
-        if folded == "did not survey":
-            return "None"
+        if folded == NOT_SURVEYED.casefold():
+            return NOT_SURVEYED
         if isinstance(value, int | float) and value == 1:
             return "100%"  # EMRT 1.x stores 100 % as the number 1
         return text

@@ -4,7 +4,9 @@ battrace.passport.service.Measurement objects ready for PassportService.record.
 Each value is checked with the passport's own rules (checks.check_value) and keyed and unit-ed by the
 catalogue (attributes.py), so a recorded series never fails there. An attribute that does not apply to the
 battery's category (e.g. remaining round-trip efficiency for an EV, "-" in the longlist) is not recorded; a
-value the catalogue cannot hold is withheld with the reason, never bent to fit.
+value the catalogue cannot hold is withheld with the reason, never bent to fit. The pack's ohmic resistance
+(Annex VII Part A(5)) is the last reading's, and must be positive: a zero or negative resistance is a broken
+reading, not a state of health.
 Pure module: no I/O.
 """
 
@@ -39,6 +41,7 @@ def _values(result: Assessment, b: int) -> dict[str, float]:
         "remaining_round_trip_efficiency": float(p.remaining_round_trip_efficiency[b]),
         "current_self_discharge_rate": float(p.current_self_discharge_rate[b]),
         "self_discharge_evolution": float(p.self_discharge_evolution[b]),
+        "current_ohmic_resistance": float(p.ohmic_resistance[b]),
         "full_cycles": float(counters["full_cycles"][b]),
         "energy_throughput": float(counters["energy_discharged"][b]),
         "capacity_throughput": float(counters["capacity_throughput"][b]),
@@ -51,6 +54,11 @@ def _values(result: Assessment, b: int) -> dict[str, float]:
 
 
 _COUNTS = frozenset({"full_cycles", "deep_discharge_events"})
+# Decimals kept per value: 4 by default; a pack resistance is tens of mΩ and read to 0.01 mΩ (5 decimals), so
+# 4 would cut a real digit.
+_DIGITS = {"current_ohmic_resistance": 6}
+# Quantities that are strictly positive (the passport's own check admits zero for every magnitude).
+_POSITIVE = frozenset({"current_ohmic_resistance"})
 
 
 def measurements(result: Assessment, battery: int, source: str) -> tuple[list[Measurement], list[Withheld]]:
@@ -64,11 +72,14 @@ def measurements(result: Assessment, battery: int, source: str) -> tuple[list[Me
         entry = attribute(key)
         if math.isnan(raw) or entry.requirement(category) is Requirement.NOT_APPLICABLE:
             continue
-        value: float | int = int(raw) if key in _COUNTS else round(raw, 4)
+        value: float | int = int(raw) if key in _COUNTS else round(raw, _DIGITS.get(key, 4))
         try:
             check_value(key, value)
         except InvalidInput as exc:
             withheld.append(Withheld(key, raw, exc.detail))
+            continue
+        if key in _POSITIVE and value <= 0:
+            withheld.append(Withheld(key, raw, f"{key}: must be positive, got {value}"))
             continue
         recorded.append(Measurement(key, value, entry.unit, measured_at, source))
     return recorded, withheld

@@ -29,6 +29,9 @@ Rules:
   life-cycle stage footprints (kg CO2e/kWh) <-> our shares (%) of ``batteryCarbonFootprint``; dynamic
   ``{<name>Value, lastUpdate}`` <-> our ``{"value", "unit", "measured_at"}``. Unit defects of the model
   (remainingCapacity in kWh, power capabilities in %) are not mapped.
+* ``current_ohmic_resistance`` (Annex VII Part A(5), Ω) has no counterpart: PerformanceAndDurability 1.2.1
+  holds the initial resistance and its increase in %, not the current value
+  (``CurrentInternalResistanceValue`` is only the type name of the increase list).
 """
 
 from __future__ import annotations

@@ -242,6 +242,8 @@ MAPPING: tuple[Mapped, ...] = (
     _dyn("remaining_round_trip_efficiency", "roundTripEfficiency.remaining"),  # %
     _dyn("round_trip_efficiency_fade", "roundTripEfficiency.fade"),  # %
     _dyn("internal_resistance_increase", "resistance.increase.pack"),  # % (ours: the pack's)
+    # Annex VII Part A(5) ohmic resistance; the aspect requires remaining.pack (and .cell, from base)
+    _dyn("current_ohmic_resistance", "resistance.remaining.pack"),  # ohm
     _m("current_self_discharge_rate", "performance.dynamic.selfDischargingRate"),
     # documents
     _doc("eu_declaration_of_conformity", "conformity.declarationOfConformity"),

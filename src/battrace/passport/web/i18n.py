@@ -97,6 +97,7 @@ _JA_LABELS: Mapping[str, str] = MappingProxyType(
         "self_discharge_evolution": "自己放電率の推移",
         "initial_internal_resistance": "セルとパックの初期内部抵抗",
         "internal_resistance_increase": "パックの内部抵抗の増加",
+        "current_ohmic_resistance": "パックの現在のオーム抵抗",
         "expected_lifetime_years": "期待寿命(暦年)",
         "expected_lifetime_cycles": "期待寿命(充放電サイクル数)",
         "full_cycles": "完全充放電サイクル数",
@@ -349,14 +350,21 @@ def unit(symbol: str, lang: Lang) -> str:
     return _JA_UNITS.get(symbol, symbol) if lang == "ja" else symbol
 
 
+_MAX_DECIMALS = 6
+
+
 def number(value: float | int) -> str:
-    """Grouped thousands and at most three decimals, trailing zeros dropped (1,234.5). Both languages
-    use the same digits and separators (JIS Z 8301 uses the comma for grouping and the point for decimals)."""
+    """Grouped thousands and at most three decimals, trailing zeros dropped (1,234.5); below 0.1, three
+    significant digits (up to six decimals), so a pack resistance of 0.0818 Ω is not shown as 0.082. Both
+    languages use the same digits and separators (JIS Z 8301 uses the comma for grouping and the point for
+    decimals)."""
     if isinstance(value, bool) or not math.isfinite(value):
         return str(value)
     if isinstance(value, int) or float(value).is_integer():
         return f"{int(value):,}"
-    return f"{value:,.3f}".rstrip("0").rstrip(".")
+    size = abs(value)
+    decimals = 3 if size >= 0.1 else min(_MAX_DECIMALS, 2 - math.floor(math.log10(size)))
+    return f"{value:,.{decimals}f}".rstrip("0").rstrip(".")
 
 
 def quantity(value: float | int, symbol: str | None, lang: Lang) -> str:

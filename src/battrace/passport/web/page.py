@@ -8,6 +8,7 @@ Values become Markup here, each piece escaped; links are made only of http(s) UR
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,7 +64,9 @@ LAYOUT: tuple[tuple[str, tuple[tuple[str | None, tuple[str, ...]], ...]], ...] =
             "remaining_round_trip_efficiency", "round_trip_efficiency_fade", "initial_self_discharge_rate",
             "current_self_discharge_rate", "self_discharge_evolution",
         )),
-        ("group.resistance", ("initial_internal_resistance", "internal_resistance_increase")),
+        ("group.resistance", (
+            "initial_internal_resistance", "internal_resistance_increase", "current_ohmic_resistance",
+        )),
         ("group.lifetime", (
             "expected_lifetime_years", "expected_lifetime_cycles", "full_cycles", "cycle_life_reference_test",
             "cycle_life_test_c_rate",
@@ -399,6 +402,27 @@ ART8_TARGETS: Mapping[str, tuple[float, float]] = {
 }
 
 
+# The Art. 8 metals a battery chemistry (Annex VI Part A(7), free text) names: the element, its symbol or a
+# cathode abbreviation that contains it (NMC/NCM/NCA nickel-cobalt, LCO cobalt, LFP/LMO/LTO lithium...).
+_CHEMISTRY_METALS: Mapping[str, re.Pattern[str]] = {
+    "nickel": re.compile(r"nickel|\bni\b|\b(?:nmc|ncm|nca|lnmo|nimh|nicd|nizn|lini)", re.I),
+    "cobalt": re.compile(r"cobalt(?!-free)|\bco\b|\b(?:nmc|ncm|nca|lco|licoo)", re.I),
+    "lithium": re.compile(
+        r"lithium|\bli(?:\b|-?ion|-?po|fe|pf|co|mn|ni|ti)|\b(?:lfp|lmfp|lco|lmo|lto|lnmo|nmc|ncm|nca)", re.I
+    ),
+    "lead": re.compile(r"\blead\b|\bpb\b|\bpba\b", re.I),
+}
+
+
+def chemistry_metals(chemistry: object) -> frozenset[str] | None:
+    """The Art. 8 metals ``chemistry`` names; None when it is not a text or names none of them (we cannot
+    tell, so nothing is ruled out)."""
+    if not isinstance(chemistry, str):
+        return None
+    found = frozenset(metal for metal, pattern in _CHEMISTRY_METALS.items() if pattern.search(chemistry))
+    return found or None
+
+
 def _percent_text(value: float | None, lang: Lang) -> str:
     return "–" if value is None else i18n.quantity(value, "%", lang)
 
@@ -406,14 +430,21 @@ def _percent_text(value: float | None, lang: Lang) -> str:
 def recycled_figure(values: Mapping[str, object], lang: Lang) -> Figure | None:
     """Art. 8(1) recycled content per metal (pre- plus post-consumer) against the Art. 8(2)/(3) targets.
 
-    Built only from ``values``, the caller's view: a share the caller may not see is not drawn.
+    Built only from ``values``, the caller's view: a share the caller may not see is not drawn. A metal is
+    drawn where the battery's chemistry names it or a share above zero is declared: the longlist asks every
+    passport for all eight shares, so a lithium-ion battery declares 0 % recycled lead, yet the 85 % lead
+    target (Art. 8(2), on the lead present in the battery) is not its target. The table of declared values
+    (``Page.recycled``) keeps every row.
     """
     rows, table = [], []
     first, second = i18n.text("target.2031", lang), i18n.text("target.2036", lang)
+    contained = chemistry_metals(values.get("battery_chemistry"))
     for metal in _METALS:
         pre = _plain_number(values.get(f"pre_consumer_recycled_{metal}_share"))
         post = _plain_number(values.get(f"post_consumer_recycled_{metal}_share"))
         if pre is None and post is None:
+            continue
+        if contained is not None and metal not in contained and not (pre or post):
             continue
         name = i18n.text(f"metal.{metal}", lang)
         low, high = ART8_TARGETS[metal]

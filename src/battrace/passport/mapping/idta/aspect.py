@@ -30,6 +30,8 @@ Decisions (each documented where it is made):
   not imported (check_value and the cross-attribute rules of checks.CROSS_RULES); every other leaf is listed
   in ``unmapped``. Generated examples give multi-language texts as objects and sets as scalars where the
   schema wants arrays (§4.5): the reader accepts both.
+* ``current_ohmic_resistance`` (Annex VII Part A(5), Ω) is not mapped: Part 4 holds the initial resistance and
+  its increase, Part 5 (product condition) no resistance at all.
 
 Pure module: no I/O.
 """
