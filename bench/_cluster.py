@@ -17,13 +17,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
 from battrace.client import NodeClient
-from battrace.demo import CELL_FOOTPRINT, CELL_MAKER_BPN, OEM_BPN
 from battrace.devnet import NodeProcess
+
+# The exchanged dataset: a cell model's carbon footprint, offered by a cell maker to one carmaker.
+CELL_FOOTPRINT: dict[str, Any] = {
+    "productId": "urn:battrace:cell-model:NMC811-60Ah",
+    "declaredUnit": "kilogram",
+    "pcfExcludingBiogenic": 58.4,
+    "unit": "kg CO2e per kWh",
+    "referencePeriod": {"start": "2026-01-01T00:00:00Z", "end": "2026-12-31T23:59:59Z"},
+}
+CELL_MAKER_BPN = "BPNL000000000CEL"
+OEM_BPN = "BPNL000000000OEM"
 
 ASSET_ID = "cell-pcf-NMC811"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -14,7 +14,8 @@ The routes only translate: parsing and every rule live in the apps' node service
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from functools import cache
+from typing import TYPE_CHECKING, Any, get_args
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -29,10 +30,12 @@ from battrace.apps.duediligence.node import (
     conformant_from,
 )
 from battrace.apps.recycling.node import RecyclingService
-from battrace.apps.soh.node import StateOfHealthService
 from battrace.connector.node import Node
 from battrace.errors import InvalidInput
 from battrace.http.common import blocking, parse_json_object, read_body, read_json_object, require_api_key
+
+if TYPE_CHECKING:
+    from battrace.apps.soh.node import StateOfHealthService
 
 
 def apps_router(node: Node) -> APIRouter:
@@ -154,19 +157,26 @@ def _duediligence(node: Node) -> APIRouter:
 
 def _soh(node: Node) -> APIRouter:
     router = APIRouter(prefix="/soh")
-    service = StateOfHealthService(node)
+    # the estimators run on numpy (~15 MB and a tenth of a node's start): loaded at the first upload
+    service = cache(lambda: _soh_service(node))
 
     @router.post("/assessments", status_code=201)
     async def upload(request: Request) -> JSONResponse:
         """``{format: csv|json, export, passportNode: DID, passports: {battery id: passport id}}``."""
         body = await read_json_object(request, node.settings.max_upload_bytes)
-        return JSONResponse(await blocking(service.upload, body), status_code=201)
+        return JSONResponse(await blocking(service().upload, body), status_code=201)
 
     @router.get("/assessments/{assessment_id}")
     async def read(assessment_id: str) -> dict[str, Any]:
-        return dict(await blocking(service.assessment, assessment_id))
+        return dict(await blocking(service().assessment, assessment_id))
 
     return router
+
+
+def _soh_service(node: Node) -> StateOfHealthService:
+    from battrace.apps.soh.node import StateOfHealthService
+
+    return StateOfHealthService(node)
 
 
 def _recycling(node: Node) -> APIRouter:

@@ -42,7 +42,6 @@ from battrace.apps.duediligence.model import Declaration, parse_declaration
 from battrace.apps.duediligence.passport import indices_text, passport_values
 from battrace.apps.duediligence.rollup import Node as ChainNode
 from battrace.apps.duediligence.rollup import RollUp, roll_up
-from battrace.apps.duediligence.workbook import import_workbook
 from battrace.apps.partners import recipient_bpn
 from battrace.client import EDC_CONTEXT, ManagementError, NodeClient, first_offer
 from battrace.connector.context import DSP_PATH
@@ -112,6 +111,9 @@ def _canonical(value: Any) -> bytes:
 def read_declaration(content: bytes, content_type: str) -> Declaration:
     """A declaration from an upload: the workbook (by its media type) or its JSON shape."""
     if content_type.split(";")[0].strip().lower() == XLSX:
+        # openpyxl (and numpy behind it) costs a node ~30 MB and a tenth of its start: load it on first use
+        from battrace.apps.duediligence.workbook import import_workbook
+
         return import_workbook(content)
     try:
         document = json.loads(content)
