@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,6 +18,7 @@ app = typer.Typer(
     help="battrace: battery traceability data space.", no_args_is_help=True, pretty_exceptions_enable=False
 )
 console = Console()
+log = logging.getLogger("battrace.refused")
 
 
 @app.command()
@@ -71,7 +73,57 @@ def serve(
         port=settings.port,
         log_level=log_level.lower(),
         access_log=log_level.lower() == "debug",
+        http=_slow_client_guard(settings.request_read_timeout),
+        timeout_keep_alive=int(max(1, settings.keep_alive_timeout)),
+        h11_max_incomplete_event_size=16 * 1024,  # request line + headers; only used if h11 serves
     )
+
+
+def _slow_client_guard(read_timeout: float) -> type[Any]:
+    """uvicorn's httptools protocol with a read deadline per request (issue 9, slow clients).
+
+    uvicorn closes idle keep-alive connections but has no deadline for a request being received: a client
+    dribbling its headers a byte at a time, or a body that never completes, holds a connection (and a
+    request task waiting in ``receive()``) forever. Here the clock starts when the connection opens and at
+    each request's first byte, and stops when the whole request is in; past ``read_timeout`` the connection
+    is closed (an ASGI app still reading sees ``http.disconnect``).
+    """
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    class SlowClientGuard(HttpToolsProtocol):
+        _read_deadline: asyncio.TimerHandle | None = None
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._read_deadline = self.loop.call_later(read_timeout, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._read_deadline is not None:
+                self._read_deadline.cancel()
+                self._read_deadline = None
+
+        def _too_slow(self) -> None:
+            self._read_deadline = None
+            log.warning("slow client %s closed: request not received within %s s", self.client, read_timeout)
+            self.transport.close()
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._arm()
+
+        def on_message_complete(self) -> None:
+            self._disarm()
+            super().on_message_complete()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+    return SlowClientGuard
 
 
 @app.command()

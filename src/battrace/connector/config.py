@@ -46,6 +46,11 @@ class NodeSettings(BaseModel):
     # Optional allow-list of peer hosts; empty = any public host.
     allowed_peer_hosts: tuple[str, ...] = ()
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Slow clients (slowloris): a request's head and body must arrive within this many seconds of its first
+    # byte (or of the connection), else the connection is closed; uvicorn itself has no such deadline.
+    request_read_timeout: float = Field(default=30.0, ge=0.5, le=3600)
+    # Idle keep-alive connections are closed after this many seconds (uvicorn's timeout_keep_alive).
+    keep_alive_timeout: float = Field(default=5.0, ge=0.5, le=300)
     max_upload_bytes: int = Field(default=20 * 1_048_576, ge=1024)
 
     @field_validator("name")

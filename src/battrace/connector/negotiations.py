@@ -15,6 +15,7 @@ Decisions this node takes on its own:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -57,6 +58,8 @@ from battrace.identity import VerifiedCaller
 from battrace.jsonld import DSP_CONTEXT
 from battrace.policy import EvaluationContext, Policy, parse_policy, policy_to_dsp
 from battrace.store import Tx
+
+refusals = logging.getLogger("battrace.refused")
 
 KIND = "negotiation"
 RECEIPT_DELAY = timedelta(seconds=1)
@@ -490,6 +493,7 @@ class NegotiationService:
     def _owned(self, tx: Tx, role: str, caller: VerifiedCaller, **pid: str | None) -> Negotiation:
         n = tx.find_negotiation(role, for_update=True, **pid)
         if n is None or n.counterparty_did != caller.did:
+            refusals.warning("negotiation message refused: %s %s is not %s's", role, pid, caller.did)
             raise NotFound("contract negotiation not found")
         return n
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from battrace.policy import (
     parse_policy,
 )
 from battrace.store import Tx
+
+refusals = logging.getLogger("battrace.refused")
 
 EDC_ID = "https://w3id.org/edc/v0.0.1/ns/id"
 DenialSink = Callable[[str, dict[str, Any]], None]
@@ -148,6 +151,11 @@ class OfferBook:
         if definition is None or asset is None or not selects(definition, asset):
             raise NotFound(f"unknown offer {offer_id!r}")
         if not self._admits(definition, [asset], evaluation):
+            refusals.warning(
+                "contract request refused: access policy of %r excludes %s",
+                offer_id,
+                evaluation.participant_did,
+            )
             raise NotFound(f"unknown offer {offer_id!r}")
         proposed = parse_policy(offer, policy_context(context))
         contract = self.policy(definition.contract_policy_id)

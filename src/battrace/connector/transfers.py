@@ -10,6 +10,7 @@ sends Completion; all three leave through the outbox in that order.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import replace
@@ -43,6 +44,8 @@ from battrace.errors import InvalidInput, NotFound
 from battrace.identity import VerifiedCaller
 from battrace.policy import evaluate, parse_policy
 from battrace.store import Tx
+
+refusals = logging.getLogger("battrace.refused")
 
 KIND = "transfer"
 PUSH_DELIVERY = "DataPush"
@@ -127,6 +130,8 @@ class TransferService:
         )
         if msg.format not in FORMATS:
             raise InvalidInput(f"format {msg.format!r} is not supported (supported: {', '.join(FORMATS)})")
+        # Every peer-chosen URL is judged before anything is looked up (SSRF guard first, issue 9).
+        push_destination = self._push_destination(msg)
         agreement = self._finalized_agreement(tx, msg.agreement_id, caller.did)
         now = self._ctx.clock()
         transfer = Transfer(
@@ -139,7 +144,7 @@ class TransferService:
             format=msg.format,
             counterparty_did=caller.did,
             counterparty_address=callback,
-            data_address=self._push_destination(msg),
+            data_address=push_destination,
             error_detail=None,
             created_at=now,
             updated_at=now,
@@ -180,6 +185,7 @@ class TransferService:
             or negotiation.state != "FINALIZED"
         ):
             # A foreign or altered agreement id gets the same answer as a missing one.
+            refusals.warning("transfer refused: agreement %r is not %s's", agreement_id, consumer_did)
             raise InvalidInput(
                 f"no finalized agreement {agreement_id!r} with this participant", code="UNKNOWN_AGREEMENT"
             )
@@ -449,6 +455,7 @@ class TransferService:
         kw = {"provider_pid": pid} if role == PROVIDER else {"consumer_pid": pid}
         t = tx.find_transfer(role, for_update=True, **kw)
         if t is None or t.counterparty_did != caller.did:
+            refusals.warning("transfer message refused: %s pid %r is not %s's", role, pid, caller.did)
             raise NotFound("transfer process not found")
         return t
 

@@ -8,15 +8,23 @@ http and loopback / private addresses.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from battrace.errors import InvalidInput
 
+refusals = logging.getLogger("battrace.refused")
+
 
 class UnsafePeerUrl(InvalidInput):
     title = "Peer address refused"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        # Logged where it is raised: every caller of check_peer_url gets the SSRF refusal line for free.
+        refusals.warning("peer address refused: %s", detail)
 
 
 def check_peer_url(url: str, *, dev: bool, allowed_hosts: Sequence[str] = (), resolve: bool = True) -> str:

@@ -9,11 +9,13 @@ policy still allows use (an expired agreement is refused).
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 
@@ -22,7 +24,7 @@ from battrace.connector.dispatcher import Outcome
 from battrace.connector.processes import push_target
 from battrace.connector.records import Agreement, Asset, OutboxMessage
 from battrace.connector.transfers import token_hash
-from battrace.errors import BadGateway, BattraceError, Forbidden, NotFound, Unauthenticated
+from battrace.errors import BadGateway, BattraceError, Forbidden, InvalidInput, NotFound, Unauthenticated
 from battrace.identity import NodeKeys
 from battrace.policy import Policy, evaluate, parse_policy
 from battrace.provenance import DIGEST_HEADER, SIGNATURE_HEADER, sign_payload
@@ -31,6 +33,8 @@ STORED = "Stored"
 INLINE = "Inline"
 HTTP_DATA = "HttpData"
 _TRUE = ("true", True)
+# Every refusal leaves a warning line (issue 9); known tokens also leave a transparency-log entry below.
+refusals = logging.getLogger("battrace.refused")
 
 
 class BackendUnavailable(BadGateway):
@@ -75,6 +79,19 @@ class DataPlane:
         self.backends: dict[str, Backend] = {}
 
     def serve(self, request: DataRequest) -> DataResponse:
+        try:
+            return self._serve(request)
+        except BattraceError as refusal:
+            refusals.warning(
+                "data plane refused: status=%s reason=%s token=%s method=%s",
+                refusal.status,
+                refusal.detail,
+                _token_ref(request.token),
+                request.method,
+            )
+            raise
+
+    def _serve(self, request: DataRequest) -> DataResponse:
         token = _bare(request.token)
         with self._ctx.store.read() as tx:
             edr = tx.get_edr(token_hash(token))
@@ -183,7 +200,7 @@ class DataPlane:
             raise NotFound("this asset has no data")
         url = address["baseUrl"]
         if address.get("proxyPath") in _TRUE and request.path:
-            url = url.rstrip("/") + "/" + request.path.lstrip("/")
+            url = url.rstrip("/") + "/" + _confined(request.path).lstrip("/")
         if address.get("proxyQueryParams") in _TRUE and request.query:
             url = f"{url}?{request.query}"
         method = request.method if address.get("proxyMethod") in _TRUE else "GET"
@@ -247,6 +264,24 @@ class DataPlane:
 
 def _kind(asset: Asset) -> str:
     return address_kind(asset.data_address)
+
+
+def _confined(path: str) -> str:
+    """The consumer's sub-path, refused when it could climb out of the asset's baseUrl once joined or
+    decoded again by the backend (``..``, ``%2e%2e``, ``%252e%252e``, ``\\..\\``, NUL): httpx removes dot
+    segments (RFC 3986 §5.2.4), so ``baseUrl/../admin`` would reach ``/admin`` on the backend host."""
+    decoded = path
+    for _ in range(3):  # up to triple encoding; a dot still encoded after that is refused below
+        decoded = unquote(decoded)
+    segments = decoded.replace("\\", "/").split("/")
+    if "\x00" in decoded or any(s in (".", "..") for s in segments) or "%2e" in decoded.lower():
+        raise InvalidInput("the data path may not contain dot segments or NUL")
+    return path
+
+
+def _token_ref(token: str | None) -> str:
+    """A token's log name: the first hex digits of its hash (the token itself never goes to a log)."""
+    return token_hash(_bare(token))[:12] if token and token.strip() else "-"
 
 
 def _bare(token: str | None) -> str:

@@ -7,6 +7,7 @@ resolution, then the signature, and only then the jti is recorded, so a forged t
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ from battrace.identity.did import verification_key
 from battrace.identity.keys import NodeKeys
 from battrace.identity.replay import ReplayGuard
 from battrace.identity.resolver import DidResolutionError, DidResolver
+
+# Refusals are logged once here (issue 9: every attack refused *and* logged), without the token itself.
+refusals = logging.getLogger("battrace.refused")
 
 TOKEN_MAX_LIFETIME = timedelta(minutes=5)
 MAX_JTI_LENGTH = 256
@@ -97,7 +101,15 @@ class TokenVerifier:
         self._leeway = leeway
 
     def verify(self, authorization_header: str | None) -> VerifiedCaller:
-        """The authenticated caller, or Unauthenticated with the precise reason."""
+        """The authenticated caller, or Unauthenticated with the precise reason (logged as a refusal)."""
+        try:
+            return self._verify(authorization_header)
+        except Unauthenticated as refusal:
+            if authorization_header:  # an anonymous call is not an attack; public routes try tokens first
+                refusals.warning("token refused: audience=%s reason=%s", self._audience, refusal.detail)
+            raise
+
+    def _verify(self, authorization_header: str | None) -> VerifiedCaller:
         parsed = _parse(_bearer(authorization_header))
         issuer, kid = _check_identity(parsed)
         _check_audience(parsed.claims, self._audience)
