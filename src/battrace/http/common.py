@@ -15,14 +15,16 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from battrace.errors import BattraceError, InvalidInput, PayloadTooLarge, Unauthenticated
 from battrace.jsonld import DSP_CONTEXT
 
 log = logging.getLogger("battrace.http")
+refused = logging.getLogger("battrace.refused")
 T = TypeVar("T")
 MAX_DEPTH = 64
 PROBLEM = "application/problem+json"
@@ -120,16 +122,27 @@ def install_error_handlers(app: Any) -> None:
         )
 
     async def on_http(request: Request, error: Exception) -> JSONResponse:
+        # The router's own refusals (404 no such route, 405 method not allowed): on DSP routes they too are
+        # the protocol's error message, so a DSP peer reads every error of the surface the same way.
         assert isinstance(error, StarletteHTTPException)
-        problem = BattraceError(str(error.detail))
-        body = {
-            "type": "about:blank",
-            "title": str(error.detail),
-            "status": error.status_code,
-            "detail": str(error.detail),
-        }
-        del problem
-        return JSONResponse(body, status_code=error.status_code, media_type=PROBLEM)
+        detail = str(error.detail)
+        body: dict[str, Any] = {"type": "about:blank", "title": detail, "status": error.status_code}
+        body["detail"] = detail
+        dsp_type = _dsp_type(request.url.path)
+        if dsp_type is not None:
+            body = {**dsp_error_body(BattraceError(detail, code=detail), dsp_type, {}), **body}
+        return JSONResponse(
+            body,
+            status_code=error.status_code,
+            media_type=PROBLEM if dsp_type is None else None,
+            headers=error.headers,
+        )
+
+    async def on_disconnect(request: Request, error: Exception) -> Response:
+        # A client that went away (or was cut off by the slow-client deadline) mid-body: nobody reads an
+        # answer, and it is no server error; logged as a refusal, not as a traceback.
+        refused.warning("client disconnected during %s %s", request.method, request.url.path)
+        return Response(status_code=400)
 
     async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -144,6 +157,7 @@ def install_error_handlers(app: Any) -> None:
     app.add_exception_handler(BattraceError, on_battrace)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(ClientDisconnect, on_disconnect)
     app.add_exception_handler(Exception, on_unexpected)
 
 

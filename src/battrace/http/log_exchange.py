@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from battrace.connector.node import Node
@@ -60,7 +60,9 @@ def receipts_router(node: Node) -> APIRouter:
         return JSONResponse(await blocking(accept))
 
     @router.get("/checkpoints/{size}", response_class=PlainTextResponse)
-    async def stored_checkpoint(size: int) -> PlainTextResponse:
+    async def stored_checkpoint(
+        size: Annotated[int, Path(ge=0, le=2**63 - 1)],  # a log size is a 64-bit count (RFC 9162 tree_size)
+    ) -> PlainTextResponse:
         """A checkpoint this log signed earlier, with the cosignatures collected since (peers, witness)."""
 
         def read() -> str:

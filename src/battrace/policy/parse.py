@@ -84,7 +84,9 @@ def policy_context(context: Sequence[Any] | None) -> list[Any]:
 
 def _needs_odrl_terms(context: Any) -> bool:
     """A body that kept its message's @context ([..., DSP]) lacks the type-scoped ODRL terms."""
-    items = [context] if isinstance(context, str | dict) else list(context)
+    if not isinstance(context, str | dict | list):
+        return False  # null or a scalar: JSON-LD expansion refuses it with its own message
+    items = [context] if isinstance(context, str | dict) else context
     return DSP_CONTEXT in items and DSP_ODRL_PROFILE not in items and CX_ODRL not in items
 
 

@@ -44,6 +44,28 @@ def result_response(status: int, text: str) -> JSONResponse:
     return JSONResponse({"messages": [{"messageType": "Error", "text": text}]}, status_code=status)
 
 
+SHELL_ID = "aasIdentifier"
+SUBMODEL_ID = "submodelIdentifier"
+
+
+def _declared(*names: str) -> dict[str, Any]:
+    """The OpenAPI declaration of path parameters the handlers read by hand (``_path_id``), so the published
+    document names them (an undeclared template parameter makes the document invalid for its clients):
+    identifiers base64url-encoded, as AAS Part 2 (IDTA-01002) requires in paths."""
+    return {
+        "parameters": [
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "description": "the identifier, base64url-encoded (UTF-8, no padding)",
+                "schema": {"type": "string"},
+            }
+            for name in names
+        ]
+    }
+
+
 def _answers(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def wrapped(request: Request) -> Response:
@@ -125,13 +147,13 @@ def _shell_routes(router: APIRouter, registry: Registry, caller: Callable[[Reque
         location = f"{PREFIX}/shell-descriptors/{encode_id(shell.id)}"
         return JSONResponse(dump(shell), status_code=201, headers={"Location": location})
 
-    @router.get("/shell-descriptors/{aasIdentifier}")
+    @router.get("/shell-descriptors/{aasIdentifier}", openapi_extra=_declared(SHELL_ID))
     @_answers
     async def get_shell(request: Request) -> Response:
         shell = await blocking(registry.get_shell, caller(request), _path_id(request, "aasIdentifier"))
         return JSONResponse(dump(shell))
 
-    @router.put("/shell-descriptors/{aasIdentifier}")
+    @router.put("/shell-descriptors/{aasIdentifier}", openapi_extra=_declared(SHELL_ID))
     @_answers
     async def put_shell(request: Request) -> Response:
         aas_id = _path_id(request, "aasIdentifier")
@@ -142,7 +164,7 @@ def _shell_routes(router: APIRouter, registry: Registry, caller: Callable[[Reque
         location = f"{PREFIX}/shell-descriptors/{encode_id(aas_id)}"
         return JSONResponse(body, status_code=201, headers={"Location": location})
 
-    @router.delete("/shell-descriptors/{aasIdentifier}")
+    @router.delete("/shell-descriptors/{aasIdentifier}", openapi_extra=_declared(SHELL_ID))
     @_answers
     async def delete_shell(request: Request) -> Response:
         await blocking(registry.delete_shell, caller(request), _path_id(request, "aasIdentifier"))
@@ -159,7 +181,7 @@ def _submodel_routes(
 ) -> None:
     base = "/shell-descriptors/{aasIdentifier}/submodel-descriptors"
 
-    @router.get(base)
+    @router.get(base, openapi_extra=_declared(SHELL_ID))
     @_answers
     async def list_submodels(request: Request) -> Response:
         page = await blocking(
@@ -171,7 +193,7 @@ def _submodel_routes(
         )
         return JSONResponse(page.to_json([dump(s) for s in page.items]))
 
-    @router.post(base)
+    @router.post(base, openapi_extra=_declared(SHELL_ID))
     @_answers
     async def create_submodel(request: Request) -> Response:
         aas_id = _path_id(request, "aasIdentifier")
@@ -183,13 +205,13 @@ def _submodel_routes(
         )
         return JSONResponse(dump(submodel), status_code=201, headers={"Location": location})
 
-    @router.get(base + "/{submodelIdentifier}")
+    @router.get(base + "/{submodelIdentifier}", openapi_extra=_declared(SHELL_ID, SUBMODEL_ID))
     @_answers
     async def get_submodel(request: Request) -> Response:
         ids = _path_id(request, "aasIdentifier"), _path_id(request, "submodelIdentifier")
         return JSONResponse(dump(await blocking(registry.get_submodel, caller(request), *ids)))
 
-    @router.put(base + "/{submodelIdentifier}")
+    @router.put(base + "/{submodelIdentifier}", openapi_extra=_declared(SHELL_ID, SUBMODEL_ID))
     @_answers
     async def put_submodel(request: Request) -> Response:
         ids = _path_id(request, "aasIdentifier"), _path_id(request, "submodelIdentifier")
@@ -200,7 +222,7 @@ def _submodel_routes(
         location = f"{PREFIX}/shell-descriptors/{encode_id(ids[0])}/submodel-descriptors/{encode_id(ids[1])}"
         return JSONResponse(body, status_code=201, headers={"Location": location})
 
-    @router.delete(base + "/{submodelIdentifier}")
+    @router.delete(base + "/{submodelIdentifier}", openapi_extra=_declared(SHELL_ID, SUBMODEL_ID))
     @_answers
     async def delete_submodel(request: Request) -> Response:
         ids = _path_id(request, "aasIdentifier"), _path_id(request, "submodelIdentifier")
@@ -238,7 +260,7 @@ def _lookup_routes(
         )
         return JSONResponse(page.to_json(page.items))
 
-    @router.get("/lookup/shells/{aasIdentifier}")
+    @router.get("/lookup/shells/{aasIdentifier}", openapi_extra=_declared(SHELL_ID))
     @_answers
     async def asset_links(request: Request) -> Response:
         links = await blocking(registry.asset_links, caller(request), _path_id(request, "aasIdentifier"))

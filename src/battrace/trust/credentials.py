@@ -294,6 +294,8 @@ def decode_credential_jwt(token: str) -> CredentialJwt:
 
 def _jwt_document(header: Mapping[str, Any], claims: Mapping[str, Any]) -> dict[str, Any]:
     typ = header.get("typ")
+    if typ is not None and not isinstance(typ, str):
+        raise InvalidInput("malformed JWT: typ must be a string (RFC 7515 §4.1.9)")
     if "vp" in claims or typ in ("vp+jwt", "application/vp+jwt"):
         raise InvalidInput("a presentation is not a credential")
     if typ in VC2_TYPS:
