@@ -12,8 +12,11 @@ two activities (grid electricity, natural gas) and an own DQR. Two scenarios:
   Reported apart: ``own_emissions`` for every part (activity x factor, digest of the activity lines), then the
   roll-up itself. The goal (issue 6 item 8: <= 2 s for 100 000 nodes) is read against the sum of both, in
   CPU seconds of this process (printed too: on a shared machine wall time also counts other processes).
-  Every part shares one tuple of activity objects, as a BOM built from a few templates does; ``own_emissions``
-  remembers per factor set what it worked out for an activity object, so identical objects are cheap.
+  Every part shares the same activity objects, as a BOM built from a few templates does; ``own_emissions``
+  remembers per factor set what it worked out for an activity object, and for a run of objects it has seen
+  before its whole result, so identical objects are cheap (``rollup_bom`` likewise works out once what a
+  shared OwnEmissions or received input adds to a part). ``--distinct-activities`` measures the other end:
+  every part's activities parsed anew, nothing to remember.
 * ``chain`` — every node is a different company (``run_chain``): on every edge the supplier cuts its result to
   the granted granularity (rotating through the four levels), the customer hashes the canonical JSON it
   received (SHA-256) and rolls up from that disclosure only. This is the whole data space in one process,

@@ -239,8 +239,8 @@ def surface(name: str) -> Surface:
 
 # Path templates whose parameter the published OpenAPI does not declare (the route reads it from
 # ``request.path_params``); schemathesis refuses such an operation, so the harness declares it as a string.
-# Known: GET /3/footprints/{pf_id} (apps/pcf/pact/host.py), reported to the PACT owner.
-UNDECLARED_PATH_PARAMETERS = {("GET", "/3/footprints/{pf_id}", "pf_id")}
+# Every path parameter is declared in the OpenAPI (the PACT pf_id was not, until fuzzing found it).
+UNDECLARED_PATH_PARAMETERS: set[tuple[str, str, str]] = set()
 
 
 def undeclared_path_parameters(openapi: Mapping[str, Any]) -> set[tuple[str, str, str]]:

@@ -17,5 +17,4 @@ def test_every_published_operation_belongs_to_exactly_one_surface() -> None:
 
 
 def test_only_the_known_routes_leave_a_path_parameter_undeclared() -> None:
-    # When the PACT route declares pf_id, drop it from UNDECLARED_PATH_PARAMETERS.
     assert undeclared_path_parameters(fuzz_node().app.openapi()) == UNDECLARED_PATH_PARAMETERS

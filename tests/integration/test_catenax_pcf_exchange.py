@@ -233,3 +233,63 @@ def test_answering_an_unknown_request_or_asking_without_a_provider_is_refused(ne
     assert net.refused(net.cell, "POST", f"{EXCHANGE}/incoming/{unknown}/answer").status == 404
     refusal = net.refused(net.oem, "POST", f"{EXCHANGE}/requests", {"providerDsp": net.cell.dsp})
     assert refusal.status == 400
+
+
+def _pack_product() -> dict[str, Any]:
+    """The OEM's pack: 5 kWh natural gas (production) of its own plus 2 cells received on the exchange."""
+    return {
+        "productId": "urn:battrace:example:pack:oem-2cell",
+        "declaredUnit": "piece",
+        "referencePeriod": ["2025-01-01T00:00:00Z", "2026-01-01T00:00:00Z"],
+        "activities": [
+            {"stage": PRODUCTION, "factor": "fuel:natural_gas", "amount": "5", "unit": "kWh"},
+        ],
+        "inputs": [{"received": "cx-cell", "amount": "2", "unit": "piece", "stage": PRODUCTION}],
+    }
+
+
+def test_the_consumer_computes_its_product_from_a_catenax_answer(net: Net) -> None:
+    sent = net.ask()
+    answer = _answered(net, sent["requestId"])
+    kept = net.call(net.oem, "POST", f"{EXCHANGE}/requests/{sent['requestId']}/receive", {"id": "cx-cell"})
+    assert kept["id"] == "cx-cell" and kept["sha256"] == answer["sha256"]
+    received = net.call(net.oem, "GET", f"{PCF}/received/cx-cell")
+    assert received["sha256"] == answer["sha256"]
+    net.call(net.oem, "PUT", f"{PCF}/products/pack", _pack_product())
+    footprint = net.call(net.oem, "POST", f"{PCF}/products/pack/compute")["footprint"]
+    # own 5 x 0.2 = 1.0 + 2 cells x 4.0 = 8.0 purchased: 9.0 kg CO2e per pack, all booked in production
+    assert Decimal(footprint["total"]) == Decimal("9.0")
+    assert Decimal(footprint["own"]) == Decimal("1.0") and Decimal(footprint["purchased"]) == Decimal("8.0")
+    assert Decimal(footprint["stages"][PRODUCTION]) == Decimal("9.0")
+    assert answer["sha256"] in footprint["inputs"]
+
+
+def test_a_request_with_no_answer_yet_cannot_be_kept_as_an_input(net: Net) -> None:
+    sent = net.ask()
+    target = f"{EXCHANGE}/requests/{sent['requestId']}/receive"
+    refusal = net.refused(net.oem, "POST", target, {"id": "early"})
+    assert refusal.status == 409
+    assert net.refused(net.oem, "GET", f"{PCF}/received/early").status == 404
+
+
+def test_each_consumer_gets_the_granularity_granted_to_it_and_the_others_the_total(net: Net) -> None:
+    header = HEADER | {"granularity": "total", "consumers": {bpn("oem"): "data_quality"}}
+    net.call(net.cell, "PUT", f"{EXCHANGE}/products/cell", header)
+    try:
+        granted = net.ask()
+        _answered(net, granted["requestId"])
+        body = {"providerDsp": net.cell.dsp, "providerDid": net.cell.did, "productId": CELL_ID}
+        other = net.call(net.stranger, "POST", f"{EXCHANGE}/requests", body, 201)
+        _answered(net, other["requestId"])
+        seen = net.call(net.oem, "GET", f"{EXCHANGE}/requests/{granted['requestId']}/disclosure")
+        total = net.call(net.stranger, "GET", f"{EXCHANGE}/requests/{other['requestId']}/disclosure")
+        # the same 4.0 kg CO2e per cell; only the granted consumer sees the data-quality ratings
+        assert Decimal(seen["disclosure"]["total"]) == Decimal(total["disclosure"]["total"]) == Decimal("4.0")
+        assert seen["disclosure"]["granularity"] == "data_quality" and "pact_dqi" in seen["disclosure"]
+        assert total["disclosure"]["granularity"] == "total" and "pact_dqi" not in total["disclosure"]
+        refusal = net.refused(
+            net.cell, "PUT", f"{EXCHANGE}/products/cell", HEADER | {"consumers": {"x": "total"}}
+        )
+        assert refusal.status == 400
+    finally:
+        net.call(net.cell, "PUT", f"{EXCHANGE}/products/cell", HEADER)

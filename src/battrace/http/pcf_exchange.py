@@ -5,10 +5,13 @@
 * Management (X-Api-Key), prefix `/management/v3/pcf-exchange`:
   - `PUT /asset` {bpn, partners?}: offer this node's exchange asset and name its own BPNL;
   - provider: `PUT /products/{key}` (a product answered on the exchange, with its Catena-X header, the
-    shape of a PACT offer), `GET /incoming`, `POST /incoming/{requestId}/answer`,
+    shape of a PACT offer, and `consumers` {BPNL: granularity} for those granted another cut),
+    `GET /incoming`, `POST /incoming/{requestId}/answer`,
     `POST /products/{key}/updates`;
   - consumer: `POST /requests` {providerDsp, providerDid, productId, message?}, `GET /requests`,
-    `GET /requests/{requestId}` (state, answers, the latest Pcf), `GET /requests/{requestId}/disclosure`.
+    `GET /requests/{requestId}` (state, answers, the latest Pcf), `GET /requests/{requestId}/disclosure`,
+    `POST /requests/{requestId}/receive` {id} (keep the latest answer as the PCF app's received disclosure
+    ``id``, which a BOM line can name; 409 while unanswered).
 See battrace.apps.pcf.catenax.exchange for the protocol and what is kept.
 """
 
@@ -95,6 +98,12 @@ def _consumer_routes(router: APIRouter, service: PcfExchange, limit: int) -> Non
     @router.get("/requests/{request_id}")
     async def requested(request_id: str) -> dict[str, Any]:
         return await blocking(service.requested, _request_id(request_id))
+
+    @router.post("/requests/{request_id}/receive")
+    async def keep(request_id: str, request: Request) -> dict[str, Any]:
+        """Keep the latest answer as the PCF app's ``received/<id>``, for a BOM line: ``{id}``."""
+        body = await read_json_object(request, limit)
+        return await blocking(service.keep, _request_id(request_id), _text(body, "id"))
 
     @router.get("/requests/{request_id}/disclosure")
     async def disclosure(request_id: str) -> dict[str, Any]:

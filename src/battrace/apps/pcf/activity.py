@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
+from operator import is_
 from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,6 +32,7 @@ from battrace.errors import InvalidInput
 from battrace.provenance import sha256_hex
 
 _ZERO = Decimal(0)
+_WHOLE = "whole activity tuple"  # with the electricity rule: the key of remembered whole results
 _STAGE_POSITION = {stage: position for position, stage in enumerate(STAGES)}
 # what the shipped factor units mean, for the unit-mismatch message
 _UNIT_HINTS = {
@@ -105,6 +107,26 @@ def own_emissions(
     *,
     electricity: ElectricityModel = ElectricityModel.DRAFT_DELEGATED_ACT,
 ) -> OwnEmissions:
+    # The same (frozen) activity objects always give the same result with one factor set and rule: a BOM
+    # built from a few templates repeats the very same objects on many parts, so the whole result is
+    # remembered by their identities (the entry holds the objects, so a reused id cannot match another one).
+    # The result is immutable; sharing one object between parts changes no figure. Only objects seen before
+    # are remembered as a whole: a BOM of distinct objects (parsed data) would only fill the table.
+    rule = (_WHOLE, electricity)
+    key = tuple(map(id, activities))
+    known = factors.prepared(rule).get(key)
+    if known is not None and all(map(is_, known[0], activities)):
+        return known[1]  # type: ignore[no-any-return]
+    result, repeated = _own_emissions(activities, factors, electricity)
+    if repeated:
+        factors.remember(rule, key, (tuple(activities), result))
+    return result
+
+
+def _own_emissions(
+    activities: Sequence[Activity], factors: FactorSet, electricity: ElectricityModel
+) -> tuple[OwnEmissions, bool]:
+    """The own emissions, and whether every activity object had been worked out before."""
     # Arithmetic goes through CONTEXT's methods rather than a ``localcontext`` block: the same operations and
     # digits, without entering and leaving a context for each of the 100 000 parts of a large BOM.
     by_stage = [_ZERO] * len(STAGES)
@@ -112,9 +134,11 @@ def own_emissions(
     lines: list[str] = []
     used: dict[tuple[str, str], EmissionFactor] = {}
     prepared = factors.prepared(electricity)
+    repeated = True
     for activity in activities:
         line = prepared.get(id(activity))
         if line is None or line.activity is not activity:
+            repeated = False
             line = _prepare(activity, factors, electricity)
             factors.remember(electricity, id(activity), line)
         by_stage[line.position] = CONTEXT.add(by_stage[line.position], line.emission)
@@ -122,7 +146,7 @@ def own_emissions(
             primary = CONTEXT.add(primary, line.emission)
         used[line.origin_key] = line.factor
         lines.append(line.json)
-    return OwnEmissions._of_stages(
+    made = OwnEmissions._of_stages(
         by_stage,
         primary,
         # = sha256(canonical_bytes([line, ...])): a JSON array is its members' canonical texts joined by ","
@@ -130,6 +154,7 @@ def own_emissions(
         # deduped on plain strings: hashing the pydantic FactorSource models costs more than the roll-up
         tuple([used[key].origin for key in sorted(used)]),
     )
+    return made, repeated
 
 
 class PreparedLine(NamedTuple):

@@ -91,8 +91,16 @@ def rollup_bom(
 def _bottom_up(parts: Sequence[Part]) -> tuple[list[list[Decimal]], list[bool]]:
     sums: list[list[Decimal]] = []
     staged: list[bool] = []
+    # A BOM built from templates shares its OwnEmissions, ratings and received inputs between many parts:
+    # what one of them adds to a vector is worked out once per object (held here, so ids stay unique).
+    owns: dict[tuple[int, int], tuple[Part, list[Decimal]]] = {}
+    bought: dict[int, tuple[SupplierInput, _Additions]] = {}
     for index, part in enumerate(parts):
-        vector = _own_vector(part)
+        key = (id(part.own), id(part.own_dqr))
+        known = owns.get(key)
+        if known is None or known[0].own is not part.own or known[0].own_dqr is not part.own_dqr:
+            known = owns[key] = (part, _own_vector(part))
+        vector = known[1].copy()
         ok = True
         for child, amount in part.children:
             if not 0 <= child < index:
@@ -101,7 +109,13 @@ def _bottom_up(parts: Sequence[Part]) -> tuple[list[list[Decimal]], list[bool]]:
             # vector[k] + amount * child[k] for every k: the same operations as an index loop, iterated in C
             vector = list(map(add, vector, map(mul, repeat(amount), sums[child])))
         for item in part.purchased:
-            ok = _add_purchased(vector, item) and ok
+            found = bought.get(id(item))
+            if found is None or found[0] is not item:
+                found = bought[id(item)] = (item, _purchased(item))
+            additions, placed = found[1]
+            for position, value in additions:
+                vector[position] += value
+            ok = placed and ok
         sums.append(vector)
         staged.append(ok)
     return sums, staged
@@ -124,24 +138,30 @@ def _rated(emission: Decimal, rating: DQR | None) -> list[Decimal]:
     return [weight, weight * rating.TeR, weight * rating.GeR, weight * rating.TiR]
 
 
-def _add_purchased(vector: list[Decimal], item: SupplierInput) -> bool:
-    """Add one received input; False when its total cannot be placed in a stage."""
+# (position in the vector, value added there) in order, and whether the input's total has a stage
+_Additions = tuple[tuple[tuple[int, Decimal], ...], bool]
+
+
+def _purchased(item: SupplierInput) -> _Additions:
+    """What adding one received input does to a part's vector; placed False when its total cannot be put
+    in a stage. Every addition is listed, zeros too: adding 0 can change a Decimal's exponent."""
     emission, disclosure = item.emission, item.disclosure
-    vector[_TOTAL] += emission
+    additions = [(_TOTAL, emission)]
     placed = True
     if disclosure.stages is not None:
         for offset, stage in enumerate(STAGES):
-            vector[_STAGE0 + offset] += item.amount * disclosure.stages.get(stage, _ZERO)
+            additions.append((_STAGE0 + offset, item.amount * disclosure.stages.get(stage, _ZERO)))
     elif item.stage is not None:
-        vector[_STAGE0 + _STAGE_INDEX[item.stage]] += emission
+        additions.append((_STAGE0 + _STAGE_INDEX[item.stage], emission))
     else:
         placed = False
     if disclosure.primary_data_share is not None:
-        vector[_PRIMARY] += emission * disclosure.primary_data_share / _HUNDRED
-    for offset, value in enumerate(_rated(emission, disclosure.dqr)):
-        vector[_WEIGHT + offset] += value
-    vector[_SIZE] += abs(emission)
-    return placed
+        additions.append((_PRIMARY, emission * disclosure.primary_data_share / _HUNDRED))
+    additions.extend(
+        (_WEIGHT + offset, value) for offset, value in enumerate(_rated(emission, disclosure.dqr))
+    )
+    additions.append((_SIZE, abs(emission)))
+    return tuple(additions), placed
 
 
 def _multipliers(parts: Sequence[Part]) -> list[Decimal]:
@@ -166,13 +186,19 @@ def _pact_dqi(
     for part, factor in zip(parts, per_product, strict=True):
         if not factor:
             continue  # a part the product does not contain contributes nothing (0 is never above 5 %)
-        candidates = [(part.own.total, part.own_dqr)]
-        candidates.extend((item.emission, item.disclosure.dqr) for item in part.purchased)
-        for emission, rating in candidates:
-            if abs(factor * emission) > floor:
-                for offset, value in enumerate(_rated(factor * emission, rating)):
-                    sums[offset] += value
+        scaled = factor * part.own.total
+        if abs(scaled) > floor:
+            _add_rated(sums, scaled, part.own_dqr)
+        for item in part.purchased:
+            scaled = factor * item.emission
+            if abs(scaled) > floor:
+                _add_rated(sums, scaled, item.disclosure.dqr)
     return _rating(sums[1], sums[2], sums[3], sums[0]), sums[0]
+
+
+def _add_rated(sums: list[Decimal], emission: Decimal, rating: DQR | None) -> None:
+    for offset, value in enumerate(_rated(emission, rating)):
+        sums[offset] += value
 
 
 def _rating(te: Decimal, ge: Decimal, ti: Decimal, weight: Decimal) -> DQR | None:
@@ -209,16 +235,21 @@ def _inputs(parts: Sequence[Part]) -> tuple[str, ...]:
     """One digest for the internal BOM (its structure and own activity digests), then every received input."""
     # canonical_bytes([[own sha256, [[child, amount text], ...]], ...]) written out directly: hex digests and
     # plain decimal texts need no JSON escaping, and integers print as themselves
+    checked: dict[int, OwnEmissions] = {}  # parts share OwnEmissions objects: check each once
+    pieces: list[str] = []
     for part in parts:
-        if not SHA256_HEX.match(part.own.sha256):
-            raise InvalidInput(
-                f"own emissions digest {part.own.sha256[:80]!r} is not a SHA-256 in lowercase hex"
-            )
-    structure = ",".join(
-        f'["{part.own.sha256}",['
-        + ",".join(f'[{child},"{amount:f}"]' for child, amount in part.children)
-        + "]]"
-        for part in parts
-    )
+        own = part.own
+        if checked.get(id(own)) is not own:
+            if not SHA256_HEX.match(own.sha256):
+                raise InvalidInput(
+                    f"own emissions digest {own.sha256[:80]!r} is not a SHA-256 in lowercase hex"
+                )
+            checked[id(own)] = own
+        if part.children:
+            children = ",".join([f'[{child},"{amount:f}"]' for child, amount in part.children])
+            pieces.append(f'["{own.sha256}",[{children}]]')
+        else:
+            pieces.append(f'["{own.sha256}",[]]')
+    structure = ",".join(pieces)
     received = dict.fromkeys(item.sha256 for part in parts for item in part.purchased)
     return (sha256_hex(f"[{structure}]".encode()), *received)

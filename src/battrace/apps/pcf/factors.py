@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from importlib import resources
@@ -60,7 +60,7 @@ class FactorSet(Mapping[str, EmissionFactor]):
     PREPARED_LIMIT = 65_536
 
     def __init__(self, factors: Iterable[EmissionFactor] = ()) -> None:
-        self._prepared: dict[object, dict[int, Any]] = {}
+        self._prepared: dict[object, dict[Hashable, Any]] = {}
         self._factors: dict[str, EmissionFactor] = {}
         for factor in factors:
             if factor.key in self._factors:
@@ -79,16 +79,17 @@ class FactorSet(Mapping[str, EmissionFactor]):
     def __len__(self) -> int:
         return len(self._factors)
 
-    def prepared(self, rule: object) -> Mapping[int, Any]:
+    def prepared(self, rule: object) -> Mapping[Hashable, Any]:
         """Lines already worked out with this (immutable) set under an electricity ``rule``, by the id of
-        their activity object; each entry holds its activity, so the caller checks identity before use."""
+        their activity object (or a tuple of ids); each entry holds its objects, so the caller checks identity
+        before use."""
         return self._prepared.get(rule, {})
 
-    def remember(self, rule: object, activity_id: int, line: Any) -> None:
+    def remember(self, rule: object, key: Hashable, line: Any) -> None:
         table = self._prepared.setdefault(rule, {})
         if len(table) >= self.PREPARED_LIMIT:
             table.clear()
-        table[activity_id] = line
+        table[key] = line
 
     def merged(self, override: FactorSet) -> FactorSet:
         combined = {**self._factors, **{key: override[key] for key in override}}

@@ -4,7 +4,9 @@ What a company keeps here (``app_documents``, app ``pcf``), and who ever sees it
 
 * ``product/<key>`` — activity data and BOM lines (``ProductSpec``). Never leaves the node.
 * ``received/<key>`` — a supplier's disclosure as pulled through the data space, with the provider's signed
-  delivery statement; the statement's SHA-256 (of the payload bytes) is the input digest of the roll-up.
+  delivery statement; the statement's SHA-256 (of the payload bytes) is the input digest of the roll-up. Or
+  one answered on the Catena-X exchange (``keep_received``, ``source`` ``catenax:<requestId>``): no signed
+  statement there (``statement`` null), the payload's SHA-256 and the agreement it came under instead.
 * ``footprint/<key>`` — the full result and its signed derivation statement. Never leaves the node.
 * ``disclosure/<asset id>`` — what was published to one recipient: a ``Stored`` asset whose access policy
   admits only that recipient's BPN (Catena-X ``BusinessPartnerNumber``), at the granularity granted to it.
@@ -268,20 +270,53 @@ class PcfService:
             response = _pull(client, provider_dsp, agreement_id)
             statement = _managed(lambda: client.verify_delivery(response, provider_did), "verification")
         disclosure = parse_disclosure(response.content)
+        extra = {"statement": statement.signature, "assetId": asset_id}
+        sha256, payload = statement.sha256, response.content
+        return self._keep(key, disclosure, sha256, payload, provider_did, agreement_id, extra)
+
+    def keep_received(
+        self,
+        key: str,
+        *,
+        disclosure: Disclosure,
+        sha256: str,
+        payload: bytes,
+        provider: str,
+        source: str,
+        agreement_id: str,
+    ) -> dict[str, Any]:
+        """Keep a disclosure that reached this node another way (a Catena-X exchange answer, ``source``
+        ``catenax:<requestId>``) as ``received/<key>``, so a BOM line can name it. There is no signed delivery
+        statement (``statement`` None): the sender is known by the agreement and EDR it called under."""
+        check_key(key, "received key")
+        if sha256 != sha256_hex(payload):
+            raise InvalidInput("sha256 is not the SHA-256 of the payload", reason="sha256")
+        extra: dict[str, Any] = {"statement": None, "source": source}
+        return self._keep(key, disclosure, sha256, payload, provider, agreement_id, extra)
+
+    def _keep(
+        self,
+        key: str,
+        disclosure: Disclosure,
+        sha256: str,
+        payload: bytes,
+        provider: str,
+        agreement_id: str,
+        extra: Mapping[str, Any],
+    ) -> dict[str, Any]:
         document = {
             "disclosure": disclosure.model_dump(mode="json", exclude_none=True),
-            "sha256": statement.sha256,
-            # the bytes as signed, so the delivery statement can be checked again later (audit)
-            "payload": response.content.decode("utf-8"),
-            "statement": statement.signature,
-            "provider": provider_did,
-            "assetId": asset_id,
+            "sha256": sha256,
+            # the bytes as received (and signed, when a statement came with them), for a later audit
+            "payload": payload.decode("utf-8"),
+            "provider": provider,
             "agreementId": agreement_id,
+            **extra,
         }
         with self._node.store.transaction() as tx:
             put_document(tx, APP, "received", key, document, self._clock())
-            self._node.log.append(tx, "pcf.received", {"received": key, "sha256": statement.sha256})
-        return {"id": key, "sha256": statement.sha256, "disclosure": document["disclosure"]}
+            self._node.log.append(tx, "pcf.received", {"received": key, "sha256": sha256})
+        return {"id": key, "sha256": sha256, "disclosure": document["disclosure"]}
 
     def received(self, key: str) -> tuple[Disclosure, str]:
         with self._node.store.transaction() as tx:

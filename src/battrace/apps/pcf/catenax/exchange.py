@@ -20,12 +20,31 @@ asset plays both KIT roles, as in the KIT, where every participant exposes one P
 
 Product ids on the wire are the footprint's product id (`ProductSpec.product_id`); the operator declares
 which PcfService product keys are answered on the exchange, with the Catena-X header each needs
-(`declare_product`, a `PactOffer`). Documents live in ``app_documents`` (app ``pcf-exchange``); every
-change is logged (``pcf-exchange.*``, ids and SHA-256 only) in its transaction.
+(`declare_product`, a `PactOffer`), and which granularity each consumer BPNL gets (``consumers``; the
+offer's ``granularity`` for the others, total unless given). Documents live in ``app_documents`` (app
+``pcf-exchange``); every change is logged (``pcf-exchange.*``, ids and SHA-256 only) in its transaction.
+
+An answer becomes a BOM input with `keep(requestId, key)`: the latest payload is kept as the PcfService's
+``received/<key>`` (source ``catenax:<requestId>``, its SHA-256 the roll-up's input digest); 409 while the
+request has no answer.
+
+What the consumer verifies of an answer, and what it does not:
+
+* verified — the PUT came on this node's data plane with a live EDR token that this node's connector issued
+  for an agreement on its exchange asset; the token's holder is the DID that negotiated that agreement
+  (authenticated by its credentials in the DSP negotiation), and the backend is handed exactly that DID
+  (`serve`'s ``caller_did``) and its BPNL from the trust registry. A PUT with a requestId is accepted only
+  from the DID the request went to; one without (an update) only from a provider already asked for the
+  product. Kept with each payload: ``provider`` (that DID) and ``agreementId``; the payload's SHA-256.
+* not verified — that the provider signed these bytes: the Pcf body has no place for a signature and the
+  data plane hands backends no request headers, so there is no provider signature over the payload and no
+  delivery statement (``statement`` is null in ``received/<key>``, unlike a disclosure pulled with
+  `PcfService.receive`). The EDR token is a bearer secret: whoever holds it speaks as its DID, and the
+  consumer cannot prove to a third party what the provider sent (no non-repudiation). The numbers are
+  taken as the provider declared them (no recomputation).
 
 Deliberately not here: the KIT's BPN discovery and DTR lookup (peers are named by DSP address and DID), the
-PCF roll-up itself (`PcfService`), and a signature over the PUT body: the data plane hands backends no
-request headers, so the sender is known by its agreement and EDR only (kept with each answer).
+PCF roll-up itself (`PcfService`), and a signature over the PUT body (see above).
 """
 
 from __future__ import annotations
@@ -58,7 +77,7 @@ from battrace.apps.pcf.catenax.flow import (
 from battrace.apps.pcf.catenax.ids import bpnl_urn
 from battrace.apps.pcf.catenax.model import Pcf, parse_pcf
 from battrace.apps.pcf.disclosure import digest, disclose
-from battrace.apps.pcf.model import Disclosure
+from battrace.apps.pcf.model import Disclosure, Granularity
 from battrace.apps.pcf.node import PCF_USAGE, ConnectorFailed, PactOffer, PcfService, check_key, parse_wire
 from battrace.client import Edr, ManagementError, NodeClient, first_offer
 from battrace.clock import Clock
@@ -162,11 +181,16 @@ class PcfExchange:
         return DataResponse(outcome.status, "text/plain", b"", agreement.id)
 
     def declare_product(self, key: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        """Answer requests for this product's id with its footprint, cut and headed as ``body`` says."""
+        """Answer requests for this product's id with its footprint, cut and headed as ``body`` says: the
+        header of a `PactOffer`, whose ``granularity`` (default total) every consumer gets unless
+        ``consumers`` {BPNL: granularity} grants that consumer another one."""
         check_key(key, "product key")
-        offer = parse_wire(PactOffer, body, "exchange product")
+        consumers = _grants(body.get("consumers", {}))
+        offer = parse_wire(PactOffer, {k: v for k, v in body.items() if k != "consumers"}, "exchange product")
         product_id = self._pcf.product(key).product_id
         document = {"productId": product_id, "offer": offer.model_dump(mode="json", by_alias=True)}
+        if consumers:
+            document["consumers"] = consumers
         with self._node.store.transaction() as tx:
             put_document(tx, APP, "product", key, document, self._clock())
             event = {"product": key, "sha256": sha256_hex(_canonical(document))}
@@ -184,7 +208,7 @@ class PcfExchange:
         if found is None:
             raise NotFound(f"no received request {request_id}", reason="unknown_request")
         exchange = _exchange_of(found.body)
-        sha256, payload = self._payload(self._key_for(exchange.product_id))
+        sha256, payload = self._payload(self._key_for(exchange.product_id), exchange.consumer_bpn)
         message = Message(
             Event.RESPONSE, Role.PROVIDER, self.own_bpn(), exchange.product_id, request_id, None, sha256
         )
@@ -193,7 +217,7 @@ class PcfExchange:
     def update(self, key: str) -> dict[str, Any]:
         """PUT the product's current footprint without requestId to every consumer that asked for it and was
         answered with another one (KIT: no proactive push, so only those)."""
-        sha256, payload = self._payload(key)
+        sha256, _ = self._payload(key, None)
         product_id = self._declared(key)["productId"]
         with self._node.store.transaction() as tx:
             ledger = _ledger(tx, "provided")
@@ -205,12 +229,14 @@ class PcfExchange:
             latest = ledger.latest_answered(bpn, product_id)
             if latest is None:
                 continue
-            if latest.answers[-1] == sha256:
+            cut, payload = self._payload(key, bpn)  # each consumer at the granularity granted to it
+            if latest.answers[-1] == cut:
                 unchanged.append(bpn)
                 continue
-            message = Message(Event.UPDATE, Role.PROVIDER, self.own_bpn(), product_id, None, None, sha256)
+            message = Message(Event.UPDATE, Role.PROVIDER, self.own_bpn(), product_id, None, None, cut)
             self._send(latest, did, message, payload)
             sent.append(bpn)
+        # sha256: the payload at the declared default granularity (a consumer granted another gets its own)
         return {"product": key, "sha256": sha256, "sent": sent, "unchanged": unchanged}
 
     def _send(
@@ -257,14 +283,18 @@ class PcfExchange:
             )
         return keys[0]
 
-    def _payload(self, key: str) -> tuple[str, bytes]:
-        """The 9.0.0 Pcf of the product's current footprint. Built once per footprint and header and kept,
-        so a resent answer carries the same bytes (and digest): the consumer sees a repeat, not a change."""
+    def _payload(self, key: str, consumer_bpn: str | None) -> tuple[str, bytes]:
+        """The 9.0.0 Pcf of the product's current footprint, cut to the granularity granted to the consumer
+        (None: the declared default). Built once per footprint, cut and header and kept, so a resent answer
+        carries the same bytes (and digest): the consumer sees a repeat, not a change."""
         declared = self._declared(key)
         offer = PactOffer.model_validate(declared["offer"])
+        granted = dict(declared.get("consumers", {})).get(consumer_bpn, offer.granularity.value)
         footprint, _ = self._pcf.footprint(key)
-        disclosure = disclose(footprint, offer.granularity)
-        seed = f"{self._node.did}/pcf-exchange/{key}/{digest(disclosure)}/{sha256_hex(_canonical(declared))}"
+        disclosure = disclose(footprint, Granularity(granted))
+        # the grants are not in the seed: granting one consumer more leaves the others' bytes as they were
+        header = {k: v for k, v in declared.items() if k != "consumers"}
+        seed = f"{self._node.did}/pcf-exchange/{key}/{digest(disclosure)}/{sha256_hex(_canonical(header))}"
         pf_id = uuid.uuid5(uuid.NAMESPACE_URL, seed)
         with self._node.store.transaction() as tx:
             found = get_document(tx, APP, "outgoing", str(pf_id))
@@ -351,6 +381,29 @@ class PcfExchange:
         """The received footprint as our `Disclosure` (per one declared unit), for a BOM line."""
         pcf, sha256 = self.received_pcf(request_id)
         return from_catenax(pcf), sha256
+
+    def keep(self, request_id: uuid.UUID, key: str) -> dict[str, Any]:
+        """Keep the latest answer to a request as the PcfService's ``received/<key>``, a BOM input: its
+        disclosure, the payload bytes and their SHA-256, the provider's DID and the agreement it PUT under.
+        A request not answered yet is a conflict (409): there is nothing to keep."""
+        with self._node.store.transaction() as tx:
+            found = get_document(tx, APP, "requested", str(request_id))
+            if found is None:
+                raise NotFound(f"no request {request_id} sent by this node", reason="unknown_request")
+            answers = list(found.body["answers"])
+            latest = get_document(tx, APP, "payload", str(answers[-1])) if answers else None
+        if latest is None:
+            raise Conflict(f"request {request_id} has no answer yet", reason="unanswered")
+        payload = str(latest.body["pcf"]).encode()
+        return self._pcf.keep_received(
+            key,
+            disclosure=from_catenax(parse_pcf(payload)),
+            sha256=str(answers[-1]),
+            payload=payload,
+            provider=str(latest.body["provider"]),
+            source=f"catenax:{request_id}",
+            agreement_id=str(latest.body["agreementId"]),
+        )
 
     def _receive_answer(
         self, agreement: Agreement, provider_did: str, bpn: str, target: str, body: bytes
@@ -476,6 +529,24 @@ def exchange_dataset(catalog: Mapping[str, Any]) -> str:
     raise Forbidden(
         "the peer offers no PCF exchange asset (cx-taxo:PcfExchange) to this node", reason="not_offered"
     )
+
+
+def _grants(value: Any) -> dict[str, str]:
+    """``consumers`` of a product declaration: {BPNL: granularity}."""
+    if not isinstance(value, dict):
+        raise InvalidInput("consumers must be an object {BPNL: granularity}", reason="consumers")
+    grants: dict[str, str] = {}
+    for bpn, level in value.items():
+        if not isinstance(bpn, str) or not _BPNL.match(bpn):
+            raise InvalidInput(f"consumers: {str(bpn)[:40]!r} is not a BPNL (BPNL + 12)", reason="bpn")
+        try:
+            grants[bpn] = Granularity(level).value
+        except ValueError:
+            allowed = ", ".join(g.value for g in Granularity)
+            raise InvalidInput(
+                f"consumers.{bpn}: granularity must be one of {allowed}", reason="granularity"
+            ) from None
+    return dict(sorted(grants.items()))
 
 
 def _product_ids(pcf: Pcf) -> set[str]:

@@ -158,7 +158,10 @@ def _footprint_routes(
         headers = {"Link": f'<{_page_link(request, size, offset + len(page))}>; rel="next"'} if more else None
         return JSONResponse({"data": [pf.to_json() for pf in page]}, headers=headers)
 
-    @router.get("/3/footprints/{pf_id}")
+    # the id is read raw (a malformed one is a PACT BadRequest, not FastAPI's 422); declared for the OpenAPI
+    _pf_id = {"name": "pf_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+    @router.get("/3/footprints/{pf_id}", openapi_extra={"parameters": [_pf_id]})
     @_answers
     async def get_footprint(request: Request) -> Response:
         caller = credentials.authenticate(request.headers.get("authorization"))
