@@ -3,6 +3,7 @@ written; the chart code loaded only when a chart is asked for."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -18,7 +19,7 @@ from battrace.apps.duediligence.rollup import roll_up
 from battrace.apps.duediligence.workbook import export_workbook
 from battrace.apps.recycling.example import RECYCLER, YEAR, example_rows
 from battrace.apps.soh import fleet
-from battrace.charts.png import unavailable_reason
+from battrace.charts.png import svg_to_png, unavailable_reason
 from battrace.cli import app
 
 runner = CliRunner()
@@ -151,3 +152,19 @@ def test_loading_the_command_line_does_not_load_the_chart_code() -> None:
     probe = f"import sys, battrace.cli; print(sorted(m for m in {modules} if m in sys.modules))"
     shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == "[]"
+
+
+def test_png_renders_from_inside_a_running_event_loop() -> None:
+    # Playwright's sync API refuses a thread whose asyncio loop runs (an async caller, or a test session
+    # that left one running): the renderer uses a thread of its own.
+    reason = unavailable_reason()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PNG rendering required under CI=true: {reason}")
+        pytest.skip(reason)
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><rect width="20"/></svg>'
+
+    async def inside_a_loop() -> bytes:
+        return svg_to_png(svg)
+
+    assert asyncio.run(inside_a_loop())[:8] == b"\x89PNG\r\n\x1a\n"

@@ -2,7 +2,7 @@
 and the consumer are SIGKILLed at seeded random moments and restarted, on SQLite and on PostgreSQL.
 
 The run itself is bench/crash_many.py (the full 1 000-negotiation version is a benchmark); here a bounded run:
-``BATTRACE_CRASH_N`` negotiations (default 100), ``BATTRACE_CRASH_ROUNDS`` kill rounds (default 3), seed
+``BATTRACE_CRASH_N`` negotiations (default 60), ``BATTRACE_CRASH_ROUNDS`` kill rounds (default 3), seed
 ``BATTRACE_CRASH_SEED`` (default: fresh, printed, so a failure can be replayed). Whatever the moment of the
 kills, every process ends in a terminal state, each agreement exists once on both sides, each transfer brings
 its own asset's data, the witness never sees a fork or a rollback across the restarts, and both logs verify.
@@ -27,7 +27,7 @@ from .conftest import DEFAULT_POSTGRES_URL
 
 pytestmark = pytest.mark.integration
 
-N = int(os.environ.get("BATTRACE_CRASH_N", "100"))
+N = int(os.environ.get("BATTRACE_CRASH_N", "60"))
 ROUNDS = int(os.environ.get("BATTRACE_CRASH_ROUNDS", "3"))
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "crash_many.py"
 

@@ -15,6 +15,7 @@ import base64
 import importlib.util
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -87,7 +88,8 @@ def svg_to_png(svg: str, *, scale: float = 2.0) -> bytes:
         f'</head><body><img id="chart" width="{width}" height="{height}" src="{source}"></body></html>'
     )
     path = chromium_path()
-    try:
+
+    def render() -> bytes:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=str(path) if path else None, args=["--no-sandbox"]
@@ -104,5 +106,11 @@ def svg_to_png(svg: str, *, scale: float = 2.0) -> bytes:
                 return page.locator("#chart").screenshot(type="png")
             finally:
                 browser.close()
+
+    # Playwright's sync API refuses to run in a thread whose asyncio loop is running (a caller inside an
+    # async application, or a test session that left one): a thread of its own has none.
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(render).result()
     except Error as exc:
         raise PngUnavailable(f"Chromium could not render the chart: {exc.message.splitlines()[0]}") from None
