@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from battrace.apps.pcf.example import Chain, example_chain
+from battrace.apps.pcf.example import Chain, example_chain, granted, product_body
 from battrace.devnet import NodeProcess
 
 TIERS = ("refiner", "cathode", "cell", "pack")
@@ -60,33 +60,6 @@ def free_port() -> int:
 def _member(name: str) -> dict[str, Any]:
     agreements = {"DataExchangeGovernance": "1.0"}
     return {"bpn": bpn(name), "membership": "active", "frameworkAgreements": agreements}
-
-
-def _product(chain: Chain, name: str) -> dict[str, Any]:
-    """A tier's product as its operator puts it (the shape of tests/integration/test_pcf_chain.py)."""
-    node = next(n for n in chain.nodes if n.id == name)
-    units = {n.id: n.declared_unit for n in chain.nodes}
-    return {
-        "productId": node.product_id,
-        "declaredUnit": node.declared_unit,
-        "referencePeriod": [t.isoformat() for t in chain.reference_period],
-        "electricityModel": chain.electricity_model.value,
-        "ownDqr": node.own_dqr.model_dump(mode="json") if node.own_dqr else None,
-        "activities": [a.model_dump(mode="json") for a in node.activities],
-        "inputs": [
-            {
-                "received": edge.supplier,
-                "amount": str(edge.amount),
-                "unit": units[edge.supplier],
-                **({"stage": edge.stage.value} if edge.stage else {}),
-            }
-            for edge in node.inputs
-        ],
-    }
-
-
-def _granted(chain: Chain, supplier: str) -> str:
-    return next(e.disclosed_as.value for n in chain.nodes for e in n.inputs if e.supplier == supplier)
 
 
 class Net:
@@ -128,14 +101,14 @@ def _start(root: Path) -> tuple[dict[str, NodeProcess], dict[str, float]]:
 def _roll_up(net: Net) -> None:
     """Tier by tier: product, the supplier's disclosure, compute, offer to the buyer (DSP and Catena-X)."""
     for name in TIERS:
-        net.call(name, "PUT", f"{PCF}/products/{name}", _product(net.chain, name))
+        net.call(name, "PUT", f"{PCF}/products/{name}", product_body(net.chain, name))
         for supplier, buyer in BUYER.items():
             if buyer == name:
                 net.pull(name, supplier, supplier)
         net.call(name, "POST", f"{PCF}/products/{name}/compute")
         net.call(name, "PUT", f"{EXCHANGE}/asset", {"bpn": bpn(name)})
         if name in BUYER:
-            body = {"recipientBpn": bpn(BUYER[name]), "granularity": _granted(net.chain, name)}
+            body = {"recipientBpn": bpn(BUYER[name]), "granularity": granted(net.chain, name).value}
             net.offers[name] = net.call(name, "POST", f"{PCF}/products/{name}/disclosures", body)
             header = {"productName": f"{name} product", "massPerDeclaredUnit": "1", "granularity": "total"}
             net.call(name, "PUT", f"{EXCHANGE}/products/{name}", header)
