@@ -666,11 +666,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--postgres", action="store_true", help=f"two fresh databases on {DEFAULT_POSTGRES}")
     parser.add_argument("--database-url", help="PostgreSQL server URL (implies --postgres)")
     parser.add_argument("--keep", action="store_true", help="keep the nodes' data directories")
+    parser.add_argument(
+        "--deadline", type=float, default=900.0, help="seconds for the whole run (raise it under load)"
+    )
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     server = args.database_url or (DEFAULT_POSTGRES if args.postgres else None)
     config = CrashConfig(n=args.n, rounds=args.rounds, seed=seed, concurrency=args.concurrency,
-                         server_url=server)  # fmt: skip
+                         server_url=server, deadline_seconds=args.deadline)  # fmt: skip
     root = Path(tempfile.mkdtemp(prefix="battrace-crash-"))
     try:
         outcome = crash_run(config, root)
