@@ -1,6 +1,7 @@
 """Carbon-footprint roll-up of a large bill of materials across tiers, in one process. Figures, not a test.
 
     /work/venv/bin/python bench/pcf_rollup.py                 # 100 000 nodes, fan-out 10, 3 runs
+    /work/venv/bin/python bench/pcf_rollup.py --scenario bom --distinct-activities   # the issue 6 goal
     /work/venv/bin/python bench/pcf_rollup.py --nodes 1000000 --fan-out 20 --runs 1
 
 The tree has one root (a pack); each node has ``--fan-out`` children in the tier below until ``--nodes``
@@ -13,10 +14,12 @@ two activities (grid electricity, natural gas) and an own DQR. Two scenarios:
   roll-up itself. The goal (issue 6 item 8: <= 2 s for 100 000 nodes) is read against the sum of both, in
   CPU seconds of this process (printed too: on a shared machine wall time also counts other processes).
   Every part shares the same activity objects, as a BOM built from a few templates does; ``own_emissions``
-  remembers per factor set what it worked out for an activity object, and for a run of objects it has seen
-  before its whole result, so identical objects are cheap (``rollup_bom`` likewise works out once what a
-  shared OwnEmissions or received input adds to a part). ``--distinct-activities`` measures the other end:
-  every part's activities parsed anew, nothing to remember.
+  remembers per factor set the whole result for a run of objects it has seen twice, so identical objects
+  are cheap (``rollup_bom`` likewise works out once what a shared received input adds to a part).
+  ``--distinct-activities`` measures the other end: every part's activities parsed anew, no object seen
+  before (only what a kind of line -- factor, unit, stage, primary -- contributes apart from its amount is
+  remembered). ``--varied-amounts`` also gives every part other amounts, so no two parts have equal lines,
+  digests or figures either.
 * ``chain`` — every node is a different company (``run_chain``): on every edge the supplier cuts its result to
   the granted granularity (rotating through the four levels), the customer hashes the canonical JSON it
   received (SHA-256) and rolls up from that disclosure only. This is the whole data space in one process,
@@ -46,22 +49,27 @@ GOAL_NODES = 100_000
 _LEVELS = tuple(Granularity)
 
 
-def _activities() -> tuple[Activity, ...]:
+def _activities(variant: int | None = None) -> tuple[Activity, ...]:
+    electricity = Decimal("1.5") if variant is None else Decimal("1.5") + Decimal(variant).scaleb(-6)
     return (
-        Activity(stage=Stage.PRODUCTION, factor="electricity:grid:DE", amount=Decimal("1.5"), unit="kWh"),
+        Activity(stage=Stage.PRODUCTION, factor="electricity:grid:DE", amount=electricity, unit="kWh"),
         Activity(stage=Stage.RAW_MATERIAL, factor="fuel:natural_gas", amount=Decimal(2), unit="kWh"),
     )
 
 
-def build_chain(nodes: int, fan_out: int, *, distinct_activities: bool = False) -> Chain:
+def build_chain(
+    nodes: int, fan_out: int, *, distinct_activities: bool = False, varied_amounts: bool = False
+) -> Chain:
     """Node 0 is the root; node k's suppliers are k*fan_out+1 .. k*fan_out+fan_out (a heap layout), listed
     leaves first so every supplier comes before its customer. Every node shares one tuple of activity
-    objects unless ``distinct_activities`` (then each has its own, equal objects, as parsed data would)."""
+    objects unless ``distinct_activities`` (then each has its own, equal objects, as parsed data would) or
+    ``varied_amounts`` (its own objects, node k using 1.5 + k/1 000 000 kWh of electricity)."""
     dqr = DQR(TeR=Decimal(2), GeR=Decimal(1), TiR=Decimal(3))
     shared = _activities()
+    fresh = distinct_activities or varied_amounts
     listed = []
     for k in reversed(range(nodes)):
-        activities = _activities() if distinct_activities else shared
+        activities = _activities(k if varied_amounts else None) if fresh else shared
         children = range(k * fan_out + 1, min(k * fan_out + fan_out, nodes - 1) + 1)
         edges = tuple(
             Edge(
@@ -184,11 +192,21 @@ def main() -> None:
         action="store_true",
         help="give every node its own activity objects (nothing for own_emissions to remember)",
     )
+    parser.add_argument(
+        "--varied-amounts",
+        action="store_true",
+        help="as --distinct-activities, and every node with other amounts (no two equal lines)",
+    )
     args = parser.parse_args()
     factors = example_factors()
 
     started = time.perf_counter()
-    chain = build_chain(args.nodes, args.fan_out, distinct_activities=args.distinct_activities)
+    chain = build_chain(
+        args.nodes,
+        args.fan_out,
+        distinct_activities=args.distinct_activities,
+        varied_amounts=args.varied_amounts,
+    )
     print(f"setup: {args.nodes:,} nodes described in {time.perf_counter() - started:.2f} s")
 
     if args.scenario in ("bom", "both"):

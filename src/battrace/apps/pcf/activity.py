@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from functools import lru_cache
 from operator import is_
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,8 +31,11 @@ from battrace.errors import InvalidInput
 from battrace.provenance import sha256_hex
 
 _ZERO = Decimal(0)
-_WHOLE = "whole activity tuple"  # with the electricity rule: the key of remembered whole results
+_TABLES = "own_emissions tables"  # FactorSet.prepared: the _Tables of each electricity rule
+_SEEN_LIMIT = 256
+_AMOUNT_HEAD = '{"amount":"'
 _STAGE_POSITION = {stage: position for position, stage in enumerate(STAGES)}
+_RAW, _PRODUCTION, _DISTRIBUTION, _END_OF_LIFE = STAGES  # Annex II order; OwnEmissions._of_stages names them
 # what the shipped factor units mean, for the unit-mismatch message
 _UNIT_HINTS = {
     "kWh": " (fuels: energy at net calorific value; or use the fuel's ':kg' factor)",
@@ -86,18 +88,23 @@ class OwnEmissions:
         cls, by_stage: list[Decimal], primary: Decimal, sha256: str, sources: tuple[FactorSource, ...]
     ) -> OwnEmissions:
         """What ``__init__`` builds, without its per-field checks: ``own_emissions`` made every value
-        itself, and a frozen dataclass's ``__init__`` costs more than the arithmetic of a BOM part."""
-        total = _ZERO
-        for value in by_stage:
-            total = CONTEXT.add(total, value)
+        itself, and a frozen dataclass's ``__init__`` costs more than the arithmetic of a BOM part.
+        Written out for the four stages: this runs once per part, a loop costs a third of it."""
+        raw, production, distribution, end_of_life = by_stage
+        add = CONTEXT.add
         made = object.__new__(cls)
         set_field = object.__setattr__
-        set_field(made, "stages", dict(zip(STAGES, by_stage)))  # noqa: B905 - one entry per stage in both
+        set_field(
+            made,
+            "stages",
+            {_RAW: raw, _PRODUCTION: production, _DISTRIBUTION: distribution, _END_OF_LIFE: end_of_life},
+        )
         set_field(made, "primary", primary)
         set_field(made, "sha256", sha256)
         set_field(made, "factor_sources", sources)
-        set_field(made, "total", total)
-        set_field(made, "by_stage", tuple(by_stage))
+        # summed in STAGES order from 0, as __post_init__ does: the same digits
+        set_field(made, "total", add(add(add(add(_ZERO, raw), production), distribution), end_of_life))
+        set_field(made, "by_stage", (raw, production, distribution, end_of_life))
         return made
 
 
@@ -110,77 +117,116 @@ def own_emissions(
     # The same (frozen) activity objects always give the same result with one factor set and rule: a BOM
     # built from a few templates repeats the very same objects on many parts, so the whole result is
     # remembered by their identities (the entry holds the objects, so a reused id cannot match another one).
-    # The result is immutable; sharing one object between parts changes no figure. Only objects seen before
-    # are remembered as a whole: a BOM of distinct objects (parsed data) would only fill the table.
-    rule = (_WHOLE, electricity)
+    # The result is immutable; sharing one object between parts changes no figure. Only objects seen twice
+    # are remembered: a BOM of distinct objects (parsed data) would only fill the table.
+    tables = _tables(factors, electricity)
     key = tuple(map(id, activities))
-    known = factors.prepared(rule).get(key)
+    known = tables.whole.get(key)
     if known is not None and all(map(is_, known[0], activities)):
-        return known[1]  # type: ignore[no-any-return]
-    result, repeated = _own_emissions(activities, factors, electricity)
-    if repeated:
-        factors.remember(rule, key, (tuple(activities), result))
+        return known[1]
+    result = _own_emissions(activities, factors, electricity, tables)
+    seen = tables.seen.get(key)
+    if seen is not None and all(map(is_, seen, activities)):
+        _keep(tables.whole, key, (seen, result), FactorSet.PREPARED_LIMIT)
+    else:
+        # small and often cleared: a first sighting lives briefly, so distinct objects cost no lasting memory
+        _keep(tables.seen, key, tuple(activities), _SEEN_LIMIT)
     return result
 
 
+class _Tables(NamedTuple):
+    """What ``own_emissions`` remembers for one factor set and electricity rule (held by the set, so it lives
+    as long as the set does; fetched once per call)."""
+
+    whole: dict[tuple[int, ...], tuple[tuple[Activity, ...], OwnEmissions]]  # by the ids of the objects
+    seen: dict[tuple[int, ...], tuple[Activity, ...]]  # activity objects seen once
+    specs: dict[tuple[str, str, Stage, bool], LineSpec]  # by (factor key, unit, stage, primary)
+    sources: dict[tuple[tuple[str, str], ...], tuple[FactorSource, ...]]  # by the lines' (source, version)
+
+
+def _tables(factors: FactorSet, electricity: ElectricityModel) -> _Tables:
+    tables: _Tables | None = factors.prepared(_TABLES).get(electricity)
+    if tables is None:
+        tables = _Tables({}, {}, {}, {})
+        factors.remember(_TABLES, electricity, tables)
+    return tables
+
+
+def _keep(table: dict[Any, Any], key: Any, value: Any, limit: int) -> None:
+    """Bounded: a table that reaches ``limit`` entries starts over (a long-lived factor set meeting ever new
+    activities must not grow without end)."""
+    if len(table) >= limit:
+        table.clear()
+    table[key] = value
+
+
 def _own_emissions(
-    activities: Sequence[Activity], factors: FactorSet, electricity: ElectricityModel
-) -> tuple[OwnEmissions, bool]:
-    """The own emissions, and whether every activity object had been worked out before."""
+    activities: Sequence[Activity], factors: FactorSet, electricity: ElectricityModel, tables: _Tables
+) -> OwnEmissions:
     # Arithmetic goes through CONTEXT's methods rather than a ``localcontext`` block: the same operations and
     # digits, without entering and leaving a context for each of the 100 000 parts of a large BOM.
+    multiply, add = CONTEXT.multiply, CONTEXT.add
     by_stage = [_ZERO] * len(STAGES)
     primary = _ZERO
     lines: list[str] = []
-    used: dict[tuple[str, str], EmissionFactor] = {}
-    prepared = factors.prepared(electricity)
-    repeated = True
+    origins: list[tuple[str, str]] = []
+    specs = tables.specs
     for activity in activities:
-        line = prepared.get(id(activity))
-        if line is None or line.activity is not activity:
-            repeated = False
-            line = _prepare(activity, factors, electricity)
-            factors.remember(electricity, id(activity), line)
-        by_stage[line.position] = CONTEXT.add(by_stage[line.position], line.emission)
-        if activity.primary:
-            primary = CONTEXT.add(primary, line.emission)
-        used[line.origin_key] = line.factor
-        lines.append(line.json)
-    made = OwnEmissions._of_stages(
+        # everything but the amount is worked out once per (factor, unit, stage, primary): a large BOM has
+        # 100 000s of lines but few such combinations (the amount is not in the key: hashing a new Decimal
+        # costs more than the multiplication, and equal amounts may differ in exponent)
+        spec = specs.get((activity.factor, activity.unit, activity.stage, activity.primary))
+        if spec is None:
+            spec = _spec(activity, factors, electricity, tables)
+        amount = activity.amount
+        emission = multiply(amount, spec.value)
+        by_stage[spec.position] = add(by_stage[spec.position], emission)
+        if spec.primary:
+            primary = add(primary, emission)
+        # = canonical_bytes(_line(...)): "amount" is the first key in sorted order, its text needs no escapes
+        lines.append(_AMOUNT_HEAD + decimal_text(amount) + spec.tail)
+        origins.append(spec.origin_key)
+    return OwnEmissions._of_stages(
         by_stage,
         primary,
         # = sha256(canonical_bytes([line, ...])): a JSON array is its members' canonical texts joined by ","
         sha256_hex(("[" + ",".join(lines) + "]").encode("utf-8")),
-        # deduped on plain strings: hashing the pydantic FactorSource models costs more than the roll-up
-        tuple([used[key].origin for key in sorted(used)]),
+        _factor_sources(tables, tuple(origins)),
     )
-    return made, repeated
 
 
-class PreparedLine(NamedTuple):
-    """What one activity line contributes, worked out once per activity object and factor set: the stage
-    position, amount x factor, and its canonical JSON for the digest (``_line``). A named tuple because it
-    is built for every new activity object: a frozen dataclass costs several times more to construct."""
+class LineSpec(NamedTuple):
+    """What a line contributes apart from its amount, worked out once per factor set, electricity rule and
+    (factor key, unit, stage, primary). A named tuple: cheap to build and to read."""
 
-    activity: Activity  # held so the id it is remembered under cannot be reused by another object
-    factor: EmissionFactor
-    position: int
-    emission: Decimal
-    json: str
-    origin_key: tuple[str, str]
+    value: Decimal  # the factor's kg CO2e per unit
+    position: int  # of the stage in STAGES
+    primary: bool
+    tail: str  # the line's canonical JSON after the amount's text
+    origin_key: tuple[str, str]  # the factor's (source, version)
 
 
-def _prepare(activity: Activity, factors: FactorSet, electricity: ElectricityModel) -> PreparedLine:
+def _spec(activity: Activity, factors: FactorSet, electricity: ElectricityModel, tables: _Tables) -> LineSpec:
+    """Checks the line (an error is raised each time, never remembered) and remembers what it contributes."""
     factor = _factor_for(activity, factors, electricity)
-    stage, amount = activity.stage, activity.amount
-    return PreparedLine(
-        activity,
-        factor,
-        _STAGE_POSITION[stage],
-        CONTEXT.multiply(amount, factor.value),
-        _line_json(stage, amount, activity.unit, activity.primary, factor),
-        factor.origin_key,
-    )
+    stage, unit, primary = activity.stage, activity.unit, activity.primary
+    text = canonical_bytes(_line(stage, _ZERO, unit, primary, factor)).decode("utf-8")
+    head = _AMOUNT_HEAD + decimal_text(_ZERO)
+    if not text.startswith(head):  # the tail trick relies on the key order of canonical JSON
+        raise AssertionError(f"canonical line does not start with {head!r}: {text!r}")
+    spec = LineSpec(factor.value, _STAGE_POSITION[stage], primary, text[len(head) :], factor.origin_key)
+    _keep(tables.specs, (activity.factor, unit, stage, primary), spec, FactorSet.PREPARED_LIMIT)
+    return spec
+
+
+def _factor_sources(tables: _Tables, origins: tuple[tuple[str, str], ...]) -> tuple[FactorSource, ...]:
+    """PACT secondaryEmissionFactorSources of the lines, deduplicated in (name, version) order; remembered
+    per combination, as the parts of a large BOM use a few: hashing pydantic models costs more than that."""
+    known = tables.sources.get(origins)
+    if known is None:
+        known = tuple(FactorSource(name=name, version=version) for name, version in sorted(set(origins)))
+        _keep(tables.sources, origins, known, FactorSet.PREPARED_LIMIT)
+    return known
 
 
 def _factor_for(activity: Activity, factors: FactorSet, electricity: ElectricityModel) -> EmissionFactor:
@@ -202,13 +248,6 @@ def _factor_for(activity: Activity, factors: FactorSet, electricity: Electricity
             reason="unit_mismatch",
         )
     return factor
-
-
-@lru_cache(maxsize=4096)
-def _line_json(stage: Stage, amount: Decimal, unit: str, primary: bool, factor: EmissionFactor) -> str:
-    """The canonical JSON of one activity line; cached because a large BOM repeats the same lines on many
-    parts (every argument is immutable and hashable; amounts equal as numbers have the same text)."""
-    return canonical_bytes(_line(stage, amount, unit, primary, factor)).decode("utf-8")
 
 
 def _line(

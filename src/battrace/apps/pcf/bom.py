@@ -63,6 +63,7 @@ def rollup_bom(
     check_period(*reference_period)
     if not parts:
         raise InvalidInput("a bill of materials needs at least one part")
+    parts = tuple(parts)  # held until the end: ``_bottom_up`` remembers objects by id
     with localcontext(CONTEXT):
         sums, staged = _bottom_up(parts)
         root = sums[-1]
@@ -88,47 +89,53 @@ def rollup_bom(
         )
 
 
-def _bottom_up(parts: Sequence[Part]) -> tuple[list[list[Decimal]], list[bool]]:
-    sums: list[list[Decimal]] = []
+def _bottom_up(parts: Sequence[Part]) -> tuple[list[tuple[Decimal, ...]], list[bool]]:
+    # Vectors are kept as tuples: a tuple of Decimals is untracked by the garbage collector, a list never is,
+    # and 100 000 tracked lists make every full collection during a large roll-up cost more.
+    sums: list[tuple[Decimal, ...]] = []
     staged: list[bool] = []
-    # A BOM built from templates shares its OwnEmissions, ratings and received inputs between many parts:
-    # what one of them adds to a vector is worked out once per object (held here, so ids stay unique).
-    owns: dict[tuple[int, int], tuple[Part, list[Decimal]]] = {}
-    bought: dict[int, tuple[SupplierInput, _Additions]] = {}
+    # A BOM built from templates shares its received inputs between many parts: what one adds to a vector
+    # is worked out once per object (``parts`` is a tuple held until the end, so ids stay unique). An own
+    # vector is cheap: it is only reused from the part before (remembering 100 000 distinct ones costs more).
+    bought: dict[int, _Additions] = {}
+    own: OwnEmissions | None = None
+    rating: DQR | None = None
+    base: tuple[Decimal, ...] = ()
     for index, part in enumerate(parts):
-        key = (id(part.own), id(part.own_dqr))
-        known = owns.get(key)
-        if known is None or known[0].own is not part.own or known[0].own_dqr is not part.own_dqr:
-            known = owns[key] = (part, _own_vector(part))
-        vector = known[1].copy()
+        if part.own is not own or part.own_dqr is not rating:
+            own, rating = part.own, part.own_dqr
+            base = _own_vector(own, rating)
+        vector = base
         ok = True
         for child, amount in part.children:
             if not 0 <= child < index:
                 raise InvalidInput(f"part {index}: child {child} must be an earlier part")
             ok = ok and staged[child]
             # vector[k] + amount * child[k] for every k: the same operations as an index loop, iterated in C
-            vector = list(map(add, vector, map(mul, repeat(amount), sums[child])))
-        for item in part.purchased:
-            found = bought.get(id(item))
-            if found is None or found[0] is not item:
-                found = bought[id(item)] = (item, _purchased(item))
-            additions, placed = found[1]
-            for position, value in additions:
-                vector[position] += value
-            ok = placed and ok
+            vector = tuple(map(add, vector, map(mul, repeat(amount), sums[child])))
+        if part.purchased:
+            added = list(vector)
+            for item in part.purchased:
+                found = bought.get(id(item))
+                if found is None:
+                    found = bought[id(item)] = _purchased(item)
+                additions, placed = found
+                for position, value in additions:
+                    added[position] += value
+                ok = placed and ok
+            vector = tuple(added)
         sums.append(vector)
         staged.append(ok)
     return sums, staged
 
 
-def _own_vector(part: Part) -> list[Decimal]:
-    own = part.own.total
-    rating = part.own_dqr
-    if rating is None or not own:
-        return [own, *part.own.by_stage, part.own.primary, _ZERO, _ZERO, _ZERO, _ZERO, abs(own)]
-    weight = abs(own)
+def _own_vector(own: OwnEmissions, rating: DQR | None) -> tuple[Decimal, ...]:
+    total = own.total
+    if rating is None or not total:
+        return (total, *own.by_stage, own.primary, _ZERO, _ZERO, _ZERO, _ZERO, abs(total))
+    weight = abs(total)
     rated = (weight * rating.TeR, weight * rating.GeR, weight * rating.TiR)
-    return [own, *part.own.by_stage, part.own.primary, weight, *rated, weight]
+    return (total, *own.by_stage, own.primary, weight, *rated, weight)
 
 
 def _rated(emission: Decimal, rating: DQR | None) -> list[Decimal]:
@@ -207,7 +214,7 @@ def _rating(te: Decimal, ge: Decimal, ti: Decimal, weight: Decimal) -> DQR | Non
     return DQR.model_construct(TeR=ratio(te, weight), GeR=ratio(ge, weight), TiR=ratio(ti, weight))
 
 
-def _primary(root: list[Decimal]) -> Decimal:
+def _primary(root: tuple[Decimal, ...]) -> Decimal:
     if root[_TOTAL] <= 0:
         return _ZERO
     return max(_ZERO, min(ratio(_HUNDRED * root[_PRIMARY], root[_TOTAL]), _HUNDRED))
@@ -222,9 +229,13 @@ def _sources(parts: Sequence[Part]) -> tuple[FactorSource, ...]:
     # gather by identity first: the parts share a few FactorSource objects, and hashing a pydantic model
     # 100 000 times costs more than the roll-up
     gathered: dict[int, FactorSource] = {}
+    tuples: set[int] = set()  # own_emissions hands equal source lists out as one tuple: look at it once
     for part in parts:
-        for source in part.own.factor_sources:
-            gathered[id(source)] = source
+        sources = part.own.factor_sources
+        if id(sources) not in tuples:
+            tuples.add(id(sources))
+            for source in sources:
+                gathered[id(source)] = source
         for item in part.purchased:
             for source in item.disclosure.factor_sources or ():
                 gathered[id(source)] = source
@@ -235,21 +246,19 @@ def _inputs(parts: Sequence[Part]) -> tuple[str, ...]:
     """One digest for the internal BOM (its structure and own activity digests), then every received input."""
     # canonical_bytes([[own sha256, [[child, amount text], ...]], ...]) written out directly: hex digests and
     # plain decimal texts need no JSON escaping, and integers print as themselves
-    checked: dict[int, OwnEmissions] = {}  # parts share OwnEmissions objects: check each once
+    checked: set[str] = set()  # parts share digests (equal activity lines): check each once
     pieces: list[str] = []
     for part in parts:
-        own = part.own
-        if checked.get(id(own)) is not own:
-            if not SHA256_HEX.match(own.sha256):
-                raise InvalidInput(
-                    f"own emissions digest {own.sha256[:80]!r} is not a SHA-256 in lowercase hex"
-                )
-            checked[id(own)] = own
+        digest = part.own.sha256
+        if digest not in checked:
+            if not SHA256_HEX.match(digest):
+                raise InvalidInput(f"own emissions digest {digest[:80]!r} is not a SHA-256 in lowercase hex")
+            checked.add(digest)
         if part.children:
             children = ",".join([f'[{child},"{amount:f}"]' for child, amount in part.children])
-            pieces.append(f'["{own.sha256}",[{children}]]')
+            pieces.append(f'["{digest}",[{children}]]')
         else:
-            pieces.append(f'["{own.sha256}",[]]')
+            pieces.append(f'["{digest}",[]]')
     structure = ",".join(pieces)
     received = dict.fromkeys(item.sha256 for part in parts for item in part.purchased)
     return (sha256_hex(f"[{structure}]".encode()), *received)
