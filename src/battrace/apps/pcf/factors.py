@@ -6,7 +6,8 @@ namespaced so the activity rules can read them: ``electricity:grid:<ISO 3166-1 a
 the grid, supplier-specific product, guarantee of origin), ``gwp100:AR6:<gas>`` (kg CO2e per kg of gas),
 ``fuel:<name>`` (per kWh, net calorific value) and ``fuel:<name>:kg``, ``transport:<mode>[:<kind>]`` (per
 ``t*km``), anything else for materials and end of life. Shipped: Ember grid intensities, IPCC AR6 GWP100,
-IPCC 2006 fuel combustion defaults, Defra freight factors (sources and licences in ``data/NOTICE.md``).
+IPCC 2006 fuel combustion defaults, DESNZ 2025 freight factors (tank-to-wheel; ``<key>:wtt`` well-to-tank
+companions) (sources and licences in ``data/NOTICE.md``).
 File reading happens only in ``load_factors`` and ``shipped_factors``; the rest is pure.
 """
 
@@ -55,8 +56,8 @@ class EmissionFactor:
 class FactorSet(Mapping[str, EmissionFactor]):
     """Factors by key. Later sets override earlier ones in ``merged`` (a user's own set over the shipped)."""
 
-    # remembered work per activity object (``activity.own_emissions``), bounded so that a long-lived set
-    # used with ever new activities does not grow without end
+    # remembered work of ``activity.own_emissions`` (per line kind, per activity tuple), bounded so that a
+    # long-lived set used with ever new activities does not grow without end
     PREPARED_LIMIT = 65_536
 
     def __init__(self, factors: Iterable[EmissionFactor] = ()) -> None:
@@ -80,9 +81,9 @@ class FactorSet(Mapping[str, EmissionFactor]):
         return len(self._factors)
 
     def prepared(self, rule: object) -> Mapping[Hashable, Any]:
-        """Lines already worked out with this (immutable) set under an electricity ``rule``, by the id of
-        their activity object (or a tuple of ids); each entry holds its objects, so the caller checks identity
-        before use."""
+        """Work already done with this (immutable) set under ``rule``: ``own_emissions`` keeps its tables
+        here, per electricity rule (what a kind of line contributes, whole results by the ids of their
+        activity objects: those entries hold their objects, so the caller checks identity before use)."""
         return self._prepared.get(rule, {})
 
     def remember(self, rule: object, key: Hashable, line: Any) -> None:
