@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,9 @@ from fastapi.testclient import TestClient
 
 from battrace.clock import urn_uuid
 from battrace.connector.config import NodeSettings
+from battrace.connector.dispatcher import PeerClient
 from battrace.connector.node import Node
+from battrace.connector.peer_transport import PeerTransport
 from battrace.connector.urls import UnsafePeerUrl, check_peer_url
 from battrace.dsp import messages as dsp
 from battrace.http.app import create_app
@@ -250,3 +253,75 @@ def test_a_did_web_redirecting_to_an_internal_service_is_not_followed(space: Spa
     finally:
         internal.shutdown()
         redirector.shutdown()
+
+
+# -- DNS rebinding: the address is checked again where the connection is made -----------------------------
+
+
+class _AnyMethod(_Recorder):
+    def do_POST(self) -> None:
+        self.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@dataclass
+class _RebindingDns:
+    """A hostile DNS server: a public answer for the first lookup (the check), loopback afterwards."""
+
+    lookups: int = 0
+
+    def __call__(self, host: str) -> list[IPv4Address | IPv6Address]:
+        self.lookups += 1
+        return [ip_address("93.184.216.34" if self.lookups == 1 else "127.0.0.1")]
+
+
+def test_a_callback_host_rebinding_to_loopback_after_the_check_is_never_called(
+    prod: ProductionNode, caplog: pytest.LogCaptureFixture
+) -> None:
+    hits: list[str] = []
+    internal = ThreadingHTTPServer(("127.0.0.1", 0), type("Internal", (_AnyMethod,), {"hits": hits}))
+    threading.Thread(target=internal.serve_forever, daemon=True).start()
+    dns = _RebindingDns()
+    callback = f"https://callback.example:{internal.server_address[1]}/cb"
+    try:
+        # What a ContractRequest's callbackAddress gets when it arrives: the host looks public.
+        assert check_peer_url(callback, dev=False, resolver=dns) == callback
+        # The node's peer client replies later, through the pinned transport: lookup 2 answers loopback.
+        http = httpx.Client(transport=PeerTransport(dev=False, resolver=dns), follow_redirects=False)
+        peers = PeerClient(prod.node.ctx, prod.node.keys, http)
+        with http, caplog.at_level(logging.WARNING, logger="battrace.refused"):
+            outcome = peers.post_json(callback + "/negotiations/x/agreement", {"@type": "x"}, PEER_DID)
+    finally:
+        internal.shutdown()
+        internal.server_close()
+    assert outcome.status is None and "PeerAddressRefused" in outcome.detail, (
+        outcome
+    )  # like an unreachable peer
+    assert "127.0.0.1" in outcome.detail
+    assert hits == []  # the internal service never saw a request
+    assert dns.lookups == 2
+    assert any("non-public address (127.0.0.1" in r.getMessage() for r in caplog.records)
+
+
+# Internal addresses in spellings that is_global alone lets through, or that only a resolver would decode.
+SPELLED_INTERNAL_URLS = [
+    "https://[::a00:7]/",  # IPv4-compatible IPv6 of 10.0.0.7 (RFC 4291 §2.5.5.1)
+    "https://[64:ff9b::a9fe:a9fe]/",  # NAT64 (RFC 6052) of 169.254.169.254
+    "https://[2002:7f00:1::1]/",  # 6to4 (RFC 3056) of 127.0.0.1
+    "https://224.0.0.1/",  # multicast
+    "https://0177.0.0.1/",  # octal
+    "https://127.1/",
+    "https://localhost./",  # absolute form of localhost
+]
+
+
+@pytest.mark.parametrize("url", SPELLED_INTERNAL_URLS)
+def test_a_contract_request_with_an_internal_callback_in_any_spelling_is_refused(
+    prod: ProductionNode, url: str
+) -> None:
+    offer = {"@id": "def:asset:x", "target": "asset", "@type": "Offer", "permission": [{"action": "use"}]}
+    body = dsp.contract_request(f"urn:uuid:{uuid.uuid4()}", offer, callback_address=url)
+    problem = _refused(prod.dsp("/negotiations/request", body))
+    assert problem["title"] == "Peer address refused", problem
