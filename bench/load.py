@@ -21,10 +21,9 @@ Printed: requests/s, p50/p99/max latency, errors, the provider's CPU per request
 RSS, the 1-minute load average before and after each run. The client runs on the same machine as the node
 (and PostgreSQL): on a 2-core box it takes CPU from the node, so requests/s are a floor.
 
-What it deliberately does not do: start several uvicorn workers. `battrace serve` runs one process
-(`uvicorn.run(create_app(node))` with an app object, which uvicorn cannot fork into workers) and a node's
-background threads and in-memory claims (outbox dispatcher, log batcher, witness) assume one process per
-database; `--workers K > 1` therefore stops with that explanation instead of working around it.
+`--workers K` serves the provider with `battrace serve --workers K` (PostgreSQL only, as `serve` itself
+requires; docs/decisions/2026-11-24-workers.md). Its CPU and RSS are then summed over the parent and its K
+worker processes.
 """
 
 from __future__ import annotations
@@ -72,12 +71,9 @@ PARTNER_BPN = "BPNL000000000LDC"
 MAKER_BPN = "BPNL000000000LDP"
 _ISSUE_BATCH = 100
 _CLOCK_TICK = os.sysconf("SC_CLK_TCK")
-WORKERS_UNSUPPORTED = (
-    "`battrace serve` has no --workers: it calls uvicorn.run(create_app(node)) with an app object "
-    "(uvicorn forks workers only from an import string or factory), and each worker would build its own "
-    "Node with its own outbox dispatcher (in-flight claims are in process memory, so two dispatchers send a "
-    "message twice), log batcher and witness thread; on SQLite the writers' queue is a per-process lock. "
-    "See docs/performance.md 'Load (issue 9 item 4)' for the change this needs."
+WORKERS_NEED_POSTGRES = (
+    "several workers share one database, which `battrace serve --workers` allows on PostgreSQL only "
+    "(use --backend postgres)"
 )
 
 
@@ -107,6 +103,18 @@ def pid_of(node: NodeProcess) -> int:
     return int(node.process.pid)
 
 
+def pids_of(node: NodeProcess) -> list[int]:
+    """The node's process and its children (uvicorn workers and multiprocessing's resource tracker)."""
+    pid = pid_of(node)
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text("ascii").split()
+    return [pid, *(int(c) for c in children)]
+
+
+def worker_count(pids: Sequence[int]) -> int:
+    workers = [p for p in pids if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+    return len(workers) or 1
+
+
 def proc_status_kib(pid: int, field_name: str) -> int:
     """A `kB` field of /proc/<pid>/status: VmRSS (resident now) or VmHWM (the peak resident size)."""
     for line in Path(f"/proc/{pid}/status").read_text("ascii").splitlines():
@@ -126,9 +134,12 @@ def load_average() -> float:
     return float(Path("/proc/loadavg").read_text("ascii").split()[0])
 
 
-def node_pair(root: Path) -> tuple[NodeProcess, NodeProcess]:
+def node_pair(root: Path, workers: int = 1) -> tuple[NodeProcess, NodeProcess]:
     """A provider that knows its partner (membership, BPN, framework agreement) from config, as the demo."""
-    provider = NodeProcess("battery-maker", free_port(), root)
+    provider = NodeProcess("battery-maker", free_port(), root, workers=workers)
+    # The data-plane target sends the EDR token alone, as before DPoP binding (docs/security.md): it
+    # measures the token, policy and audit path without a consumer-side proof per request.
+    provider.extra = {"dataplane_bearer_tokens": True}
     consumer = NodeProcess("partner", free_port(), root)
     provider.peers = {
         consumer.did: {
@@ -236,15 +247,18 @@ def pull_edr(consumer: NodeClient, provider: NodeProcess) -> Edr:
 
 
 @contextmanager
-def load_net(server_url: str | None, passports: int, root: Path | None = None) -> Iterator[LoadNet]:
-    """Start both nodes (SQLite, or fresh databases on `server_url`), set up the data, tear down."""
+def load_net(
+    server_url: str | None, passports: int, root: Path | None = None, *, workers: int = 1
+) -> Iterator[LoadNet]:
+    """Start both nodes (SQLite, or fresh databases on `server_url`), set up the data, tear down. The
+    provider serves with `workers` processes, the consumer with one."""
     work = root or Path(tempfile.mkdtemp(prefix="battrace-load-"))
-    provider, consumer = node_pair(work)
+    provider, consumer = node_pair(work, workers)
     try:
         with databases(server_url, 2) as urls:
             provider.database_url, consumer.database_url = urls
             try:
-                provider.start(timeout=60.0)
+                provider.start(timeout=240.0)  # workers each import the app: slow on a busy machine
                 consumer.start(timeout=60.0)
                 with provider.client() as maker:
                     maker.register_passport_model(MODEL_ID, "ev", ev_model_values())
@@ -395,6 +409,7 @@ class Result:
     provider_rss_mib: float
     load_before: float
     load_after: float
+    workers: int = 1
 
 
 @dataclass
@@ -446,10 +461,10 @@ def run_one(net: LoadNet, target: str, concurrency: int, seconds: float) -> Resu
     """Warm the path with a few requests, then drive it for `seconds` at `concurrency`."""
     make = request_maker(net, target)
     asyncio.run(_drive(make, 1, min(0.5, seconds / 4)))  # warm-up: connections, first-request caches
-    pid = pid_of(net.provider)
-    load_before, cpu_before = load_average(), cpu_seconds(pid)
+    pids = pids_of(net.provider)
+    load_before, cpu_before = load_average(), sum(cpu_seconds(p) for p in pids)
     tally, wall = asyncio.run(_drive(make, concurrency, seconds))
-    cpu = cpu_seconds(pid) - cpu_before
+    cpu = sum(cpu_seconds(p) for p in pids) - cpu_before
     ms = sorted(s * 1000 for s in tally.latencies)
     cuts = (
         statistics.quantiles(ms, n=100, method="inclusive")
@@ -471,7 +486,8 @@ def run_one(net: LoadNet, target: str, concurrency: int, seconds: float) -> Resu
         p99_ms=cuts[98],
         max_ms=ms[-1] if ms else float("nan"),
         provider_cpu_ms_per_request=1000 * cpu / done if done else float("nan"),
-        provider_rss_mib=proc_status_kib(pid, "VmRSS") / 1024,
+        provider_rss_mib=sum(proc_status_kib(p, "VmRSS") for p in pids) / 1024,
+        workers=worker_count(pids),
         load_before=load_before,
         load_after=load_average(),
     )
@@ -488,17 +504,17 @@ def run_all(net: LoadNet, targets: Sequence[str], levels: Sequence[int], seconds
 
 
 HEADER = (
-    f"{'backend':<10} {'target':<14} {'C':>3} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-    f"{'errors':>6} {'cpu ms/req':>10} {'RSS MiB':>8}  load"
+    f"{'backend':<10} {'W':>2} {'target':<14} {'C':>3} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+    f"{'max ms':>8} {'errors':>6} {'cpu ms/req':>10} {'RSS MiB':>8}  load"
 )
 
 
 def format_row(r: Result) -> str:
     return (
-        f"{r.backend:<10} {r.target:<14} {r.concurrency:>3} {r.per_second:>8.0f} {r.p50_ms:>8.2f} "
-        f"{r.p99_ms:>8.2f} {r.max_ms:>8.1f} {r.errors:>6} {r.provider_cpu_ms_per_request:>10.2f} "
-        f"{r.provider_rss_mib:>8.1f}  {r.load_before:.1f}->{r.load_after:.1f}"
-        + (f"  {r.error_kinds}" if r.errors else "")
+        f"{r.backend:<10} {r.workers:>2} {r.target:<14} {r.concurrency:>3} {r.per_second:>8.0f} "
+        f"{r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.max_ms:>8.1f} {r.errors:>6} "
+        f"{r.provider_cpu_ms_per_request:>10.2f} {r.provider_rss_mib:>8.1f}  "
+        f"{r.load_before:.1f}->{r.load_after:.1f}" + (f"  {r.error_kinds}" if r.errors else "")
     )
 
 
@@ -520,7 +536,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--passports", type=int, default=1000, help="passports issued before measuring")
     parser.add_argument(
-        "--workers", type=int, default=1, help="uvicorn workers per node (only 1 is supported)"
+        "--workers", type=int, default=1, help="uvicorn workers of the provider (more than 1: PostgreSQL)"
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
     return parser.parse_args(argv)
@@ -528,8 +544,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
-    if args.workers != 1:
-        print(f"--workers {args.workers}: not possible. {WORKERS_UNSUPPORTED}", file=sys.stderr)
+    if args.workers < 1 or (args.workers > 1 and args.backend != "postgres"):
+        print(f"--workers {args.workers}: {WORKERS_NEED_POSTGRES}", file=sys.stderr)
         return 2
     targets = [t for t in args.targets.split(",") if t]
     for target in targets:
@@ -546,7 +562,7 @@ def main(argv: Sequence[str]) -> int:
     print(HEADER)
     for backend in backends:
         server = args.database_url if backend == "postgres" else None
-        with load_net(server, args.passports) as net:
+        with load_net(server, args.passports, workers=args.workers) as net:
             results.extend(run_all(net, targets, levels, args.seconds))
     if args.json is not None:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n", "utf-8")

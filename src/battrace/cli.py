@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from battrace.cli_space import app as space_app
-from battrace.connector.config import load_settings
-from battrace.errors import BattraceError
+from battrace.connector.config import NodeSettings, load_settings
+from battrace.errors import BattraceError, InvalidInput
+
+if TYPE_CHECKING:
+    from battrace.connector.node import Node
 
 app = typer.Typer(
     help="battrace: battery traceability data space.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -37,12 +41,12 @@ def serve(
         bool | None, typer.Option("--dev", help="Allow loopback/private peers (tests, demo).")
     ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning")] = "info",
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (PostgreSQL only; SQLite serves with one).")
+    ] = 1,
 ) -> None:
     """Start one company node."""
-    import uvicorn
-
     from battrace.connector.node import Node
-    from battrace.http.app import create_app
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -59,24 +63,77 @@ def serve(
                 "dev": dev,
             },
         )
+        if workers > 1 and not settings.database().startswith("postgresql"):
+            raise InvalidInput(
+                f"--workers {workers} needs PostgreSQL (--database-url postgresql+psycopg://…): several "
+                "processes writing one SQLite file is not supported; serve SQLite with one worker"
+            )
+        # Keys, the API key file, the viewer secret and the migration: once, here, before any worker starts.
         node = Node(settings)
     except BattraceError as error:
         console.print(f"[red]error:[/red] {error.detail}")
         raise typer.Exit(2) from error
+    _release_leases(node)
     console.print(
         f"[bold]{settings.name}[/bold] {node.did} on {settings.base_url} "
         f"(management key in {settings.data_dir / 'management-api-key'} unless --api-key was given)"
+        + (f", {workers} workers" if workers > 1 else "")
     )
+    if workers == 1:
+        from battrace.http.app import create_app
+
+        _run_uvicorn(create_app(node), settings, log_level, _slow_client_guard(settings.request_read_timeout))
+        return
+    from battrace.http.app import SETTINGS_ENV, settings_to_environment
+
+    node.http.close()
+    node.store.dispose()
+    os.environ[SETTINGS_ENV] = settings_to_environment(settings, log_level)
+    # uvicorn spawns each worker from an import string: the app factory and this module's protocol class.
+    _run_uvicorn(
+        "battrace.http.app:app_from_environment",
+        settings,
+        log_level,
+        "battrace.cli:SlowClientGuard",
+        factory=True,
+        workers=workers,
+    )
+
+
+def _release_leases(node: Node) -> None:
+    """No worker runs yet: outbox leases left by processes that died are stale (battrace.store.store)."""
+    from battrace.connector.dispatcher import LEASE
+
+    if node.store.dialect == "postgresql":
+        node.store.release_outbox_leases(node.ctx.clock(), LEASE)
+
+
+def _run_uvicorn(app_or_path: Any, settings: NodeSettings, log_level: str, http: Any, **options: Any) -> None:
+    import uvicorn
+
     uvicorn.run(
-        create_app(node),
+        app_or_path,
         host=settings.host,
         port=settings.port,
         log_level=log_level.lower(),
         access_log=log_level.lower() == "debug",
-        http=_slow_client_guard(settings.request_read_timeout),
+        http=http,
         timeout_keep_alive=int(max(1, settings.keep_alive_timeout)),
         h11_max_incomplete_event_size=16 * 1024,  # request line + headers; only used if h11 serves
+        **options,
     )
+
+
+def __getattr__(name: str) -> Any:
+    """`battrace.cli:SlowClientGuard`, what uvicorn's worker processes load as their HTTP protocol: the
+    slow-client guard with the read timeout of the settings `serve` handed over (a class built in a function
+    cannot be sent to a spawned process, its import path can)."""
+    if name == "SlowClientGuard":
+        from battrace.http.app import settings_from_environment
+
+        settings, _ = settings_from_environment()
+        return _slow_client_guard(settings.request_read_timeout)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _slow_client_guard(read_timeout: float) -> type[Any]:

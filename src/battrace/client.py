@@ -38,6 +38,8 @@ class Edr:
     endpoint: str
     token: str
     expires_in: int
+    # The consumer transfer it belongs to: the node signs the DPoP proof of each request on it (RFC 9449).
+    transfer_id: str | None = None
 
 
 class NodeClient:
@@ -265,12 +267,26 @@ class NodeClient:
     def edr(self, transfer_id: str) -> Edr:
         address = self.call("GET", f"/management/v3/edrs/{transfer_id}/dataaddress")
         return Edr(
-            str(address["endpoint"]), str(address["authorization"]), int(address.get("tx-auth:expiresIn", 0))
+            str(address["endpoint"]),
+            str(address["authorization"]),
+            int(address.get("tx-auth:expiresIn", 0)),
+            transfer_id,
         )
 
     def fetch(self, edr: Edr, path: str = "") -> httpx.Response:
         url = edr.endpoint.rstrip("/") + ("/" + path.lstrip("/") if path else "")
-        return self._http.get(url, headers={"Authorization": edr.token})
+        return self._http.get(url, headers=self.data_headers(edr, "GET", url))
+
+    def data_headers(self, edr: Edr, method: str, url: str) -> dict[str, str]:
+        """The headers of one data-plane request: `Authorization: DPoP <token>` and a fresh `DPoP` proof
+        signed by this client's node (RFC 9449; one proof per request, it cannot be reused). An EDR without
+        its transfer id (not from `edr()`) goes as a plain token, for providers that accept bearer tokens."""
+        if edr.transfer_id is None:
+            return {"Authorization": edr.token}
+        body = {"htm": method, "htu": url}
+        path = f"/management/v3/edrs/{edr.transfer_id}/dpop"
+        headers = self.call("POST", path, body, expect=(201,))
+        return {"Authorization": str(headers["authorization"]), "DPoP": str(headers["dpop"])}
 
     def verify_delivery(
         self, response: httpx.Response, provider_did: str, *, keep_in: ProvenanceStore | None = None

@@ -21,6 +21,7 @@ from battrace.identity import NodeKeys, issue_token
 from battrace.passport.samples import sample_battery
 
 from .conftest import CONSUMER_BPN, RESTRICTED_MARKERS, RIVAL_BPN, Space, wait_for_log
+from .edr import fetch
 
 pytestmark = pytest.mark.integration
 
@@ -129,10 +130,8 @@ def test_a_role_less_member_reading_through_the_data_space_gets_the_public_level
     asset_id = space.publish(None, kind="passports", allowed=(CONSUMER_BPN, RIVAL_BPN))
     _, _, rival_edr = space.pull(asset_id, space.rival)
     _, _, recycler_edr = space.pull(asset_id, space.consumer)
-    headers = {"Authorization": rival_edr.token}
-    as_rival = httpx.get(f"{rival_edr.endpoint.rstrip('/')}/{passport_id}", headers=headers, timeout=10)
+    as_rival = fetch(space.rival, rival_edr, passport_id)
     assert as_rival.status_code == 200, as_rival.text
     assert _leaks(as_rival.text) == []
-    headers = {"Authorization": recycler_edr.token}
-    as_recycler = httpx.get(f"{recycler_edr.endpoint.rstrip('/')}/{passport_id}", headers=headers, timeout=10)
+    as_recycler = fetch(space.consumer, recycler_edr, passport_id)
     assert _leaks(as_recycler.text)  # control

@@ -4,9 +4,9 @@ or reused EDR token, a party the access policy excludes, a message for someone e
 Each attack is refused with the status the specs give (DSP 2025-1 §4 errors, the data plane's 401/403) and
 leaves a ``battrace.refused`` warning in the provider's log; data never comes back.
 
-The EDR token is a bearer token (Tractus-X / EDC EDR: whoever holds it may pull): a token copied by another
-party reads what the holder agreed on, only that asset, only while the transfer runs and the token lives.
-``test_a_copied_edr_token_reads_only_its_own_asset_and_dies_with_its_transfer`` pins exactly that.
+The EDR token is bound to the consumer's DID key (RFC 9449 DPoP): a copied token reads nothing without a proof
+by that key (tests/attacks/test_dpop.py), and even the holder's own token reads only its asset, only while the
+transfer runs and the token lives.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from battrace.client import Edr
 from battrace.dsp import messages as dsp
 
 from .conftest import EDR_TTL, Space, wait_for_log
+from .edr import fetch
 
 pytestmark = pytest.mark.integration
 
@@ -40,16 +41,11 @@ def _transfer_request(space: Space, caller: Any, agreement_id: str) -> httpx.Res
     return _dsp_post(space, space.token(caller), "/transfers/request", body)
 
 
-def _fetch(edr: Edr, path: str = "", token: str | None = None) -> httpx.Response:
-    url = edr.endpoint.rstrip("/") + ("/" + path if path else "")
-    return httpx.get(url, headers={"Authorization": token or edr.token}, timeout=10)
-
-
-def _refused_soon(edr: Edr, timeout: float = 10.0) -> httpx.Response:
+def _refused_soon(space: Space, edr: Edr, timeout: float = 10.0) -> httpx.Response:
     """The data plane's answer once the provider has processed the consumer's message (asynchronous)."""
     deadline = time.monotonic() + timeout
     while True:
-        response = _fetch(edr)
+        response = fetch(space.consumer, edr)
         if response.status_code != 200 or time.monotonic() > deadline:
             return response
         time.sleep(0.1)
@@ -76,27 +72,26 @@ def test_an_edr_for_one_asset_never_reads_another(space: Space) -> None:
     asset_a, asset_b = space.publish({"secret": "A"}), space.publish({"secret": "B"})
     _, _, edr_a = space.pull(asset_a)
     _, _, edr_b = space.pull(asset_b)
-    assert _fetch(edr_b).json() == {"secret": "B"}  # control
+    assert fetch(space.consumer, edr_b).json() == {"secret": "B"}  # control
     # The token alone names the asset: a path or query naming B still serves A (or nothing), never B.
     for path in (asset_b, f"../{asset_b}", f"%2e%2e%2f{asset_b}", f"?asset={asset_b}", f"{asset_b}/content"):
-        response = _fetch(edr_a, path)
+        response = fetch(space.consumer, edr_a, path)
         if response.status_code == 200:
             assert response.json() == {"secret": "A"}, path
         assert b'"secret": "B"' not in response.content
     tampered = edr_a.token[:-2] + ("AA" if not edr_a.token.endswith("AA") else "BB")
-    assert _fetch(edr_a, token=tampered).status_code == 401
+    assert fetch(space.consumer, edr_a, token=tampered).status_code == 401
     wait_for_log(space.provider, "data plane refused: status=401 reason=unknown or revoked data-plane token")
 
 
-def test_a_copied_edr_token_reads_only_its_own_asset_and_dies_with_its_transfer(space: Space) -> None:
+def test_an_edr_token_dies_with_its_transfer(space: Space) -> None:
     asset_id = space.publish({"secret": "C"})
     _, transfer, edr = space.pull(asset_id)
-    # The rival got hold of the consumer's EDR (bearer token): it reads the consumer's asset only...
-    assert _fetch(edr).json() == {"secret": "C"}
+    assert fetch(space.consumer, edr).json() == {"secret": "C"}
     with space.consumer.client() as consumer:
         consumer.call("POST", f"/management/v3/transferprocesses/{transfer['@id']}/terminate", {})
-    # ...until the consumer ends the transfer: the provider refuses the token from then on.
-    refused = _refused_soon(edr)
+    # Once the consumer ends the transfer, the provider refuses the token, even with a valid proof.
+    refused = _refused_soon(space, edr)
     assert refused.status_code in (401, 403), refused.text
     assert "C" not in refused.text.replace("Content", "")
     wait_for_log(space.provider, "data plane refused")
@@ -106,7 +101,7 @@ def test_a_suspended_transfer_serves_nothing_until_resumed(space: Space) -> None
     _, transfer, edr = space.pull(space.publish({"secret": "S"}))
     with space.consumer.client() as consumer:
         consumer.call("POST", f"/management/v3/transferprocesses/{transfer['@id']}/suspend", {})
-    refused = _refused_soon(edr)
+    refused = _refused_soon(space, edr)
     assert refused.status_code == 403, refused.text
     assert refused.json()["detail"] == "transfer is SUSPENDED; data flows only while STARTED"
     wait_for_log(space.provider, "data plane refused: status=403 reason=transfer is SUSPENDED")
@@ -116,7 +111,7 @@ def test_an_expired_edr_token_is_refused(space: Space) -> None:
     _, _, edr = space.pull(space.publish({"secret": "E"}))
     assert edr.expires_in == EDR_TTL
     time.sleep(EDR_TTL + 0.5)
-    response = _fetch(edr)
+    response = fetch(space.consumer, edr)
     assert response.status_code == 401, response.text
     assert "expired" in response.json()["detail"]
     wait_for_log(space.provider, "reason=the data-plane token has expired")
@@ -163,5 +158,5 @@ def test_a_dsp_message_for_another_consumers_process_is_not_found(space: Space) 
         timeout=10,
     )
     assert peek.status_code == 404
-    assert _fetch(edr).json() == {"secret": "P"}  # the consumer's transfer still runs
+    assert fetch(space.consumer, edr).json() == {"secret": "P"}  # the consumer's transfer still runs
     wait_for_log(space.provider, f"transfer message refused: PROVIDER pid {provider_pid!r} is not")

@@ -23,6 +23,7 @@ import pytest
 from battrace.client import EDC_CONTEXT
 
 from .conftest import CONSUMER_BPN, Space, wait_for_log
+from .edr import fetch
 
 pytestmark = pytest.mark.integration
 
@@ -149,8 +150,7 @@ def test_a_data_plane_path_cannot_climb_out_of_the_assets_base_url(
         provider.create_http_asset(asset_id, base_url)
     space_asset = space.publish_existing(asset_id)
     _, _, edr = space.pull(space_asset)
-    endpoint = edr.endpoint.rstrip("/")
-    ok = httpx.get(endpoint + "/batteries/BAT-1", headers={"Authorization": edr.token}, timeout=10)
+    ok = fetch(space.consumer, edr, "batteries/BAT-1")
     assert ok.status_code == 200 and seen == ["/erp/public/batteries/BAT-1"]  # control
     for evil in (
         "..%2F..%2Fadmin",
@@ -159,7 +159,7 @@ def test_a_data_plane_path_cannot_climb_out_of_the_assets_base_url(
         "a%5C..%5C..%5Cadmin",
         "x%00",
     ):
-        response = httpx.get(f"{endpoint}/{evil}", headers={"Authorization": edr.token}, timeout=10)
+        response = fetch(space.consumer, edr, evil)
         assert response.status_code == 400, (evil, response.text)
     assert seen == ["/erp/public/batteries/BAT-1"]  # nothing else reached the backend
     wait_for_log(space.provider, "reason=the data path may not contain dot segments")

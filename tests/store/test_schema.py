@@ -22,7 +22,7 @@ TABLES = {
     "registry_shells", "registry_specific_asset_ids", "registry_asset_id_readers",
     "registry_submodel_descriptors",
 }  # fmt: skip
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 
 def test_migrate_twice_is_a_no_op_that_keeps_data(store: Store) -> None:

@@ -30,6 +30,10 @@ class NodeSettings(BaseModel):
     did: str | None = None
     # Seconds an EDR bearer token stays valid (Tractus-X raised EDC's 600 s because of refresh churn, #927).
     edr_token_ttl: int = Field(default=600, ge=5, le=30 * 24 * 3600)
+    # EDR tokens are bound to the consumer's DID key (RFC 9449 DPoP proofs). True also accepts a plain
+    # `Authorization: <token>` without a proof, for consumers that cannot sign one (e.g. an EDC): interop at
+    # the price of bearer semantics (a copied token reads until it expires). docs/security.md.
+    dataplane_bearer_tokens: bool = False
     # Claims about peers, keyed by DID, until verifiable credentials provide them (trust layer).
     peers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # The provider agrees, finalizes and starts transfers on its own when the policies allow (EDC's way).

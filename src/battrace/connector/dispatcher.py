@@ -1,9 +1,14 @@
 """Sends what the services put in the outbox: signed DSP messages and push deliveries.
 
-One dispatcher per node. It wakes when a service commits (`wake()`), or when the next retry falls due, so
-an exchange runs at network speed instead of EDC's 1 s polling. Delivery is at-least-once: a crash after the
-peer answered but before the outbox row was deleted re-sends the same body, which the peer recognises
-(inbound idempotency) and answers the same way.
+One dispatcher per node process. It wakes when a service commits (`wake()`), or when the next retry falls
+due, so an exchange runs at network speed instead of EDC's 1 s polling. Delivery is at-least-once: a crash
+after the peer answered but before the outbox row was deleted re-sends the same body, which the peer
+recognises (inbound idempotency) and answers the same way.
+
+On PostgreSQL several processes (`battrace serve --workers N`) share one outbox: a dispatcher sends only what
+it leased in the database (`battrace.store.store.claim_outbox`), renews its leases while a message is on the
+wire, and settles a message only if it is still there. Each worker's own dispatcher therefore sends what its
+requests enqueued, at once, and a message is sent by one process only (docs/decisions/2026-11-24-workers.md).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
@@ -23,6 +28,7 @@ from battrace.connector.context import ConnectorContext
 from battrace.connector.records import OutboxMessage
 from battrace.identity import NodeKeys, issue_token
 from battrace.store import Tx
+from battrace.store.store import claim_outbox, renew_outbox_leases, settle_outbox
 from battrace.trust.claims import outbound_token_claims
 
 log = logging.getLogger("battrace.dispatcher")
@@ -34,6 +40,10 @@ BACKOFF = (0.01, 0.05, 0.2, 0.5, 1, 2, 5, 10, 20, 30, 60, 60, 60)
 # restart with a backlog takes seconds; a peer whose state really differs is given up on after the window.
 OUT_OF_ORDER_RETRIES = 9
 RETRYABLE = {408, 409, 425, 429}
+# How long a leased message is left to its process (renewed every LEASE_RENEWAL while on the wire): when a
+# worker dies mid-send, another one sends the message again after at most this long.
+LEASE = timedelta(seconds=30)
+LEASE_RENEWAL = 10.0
 
 
 class ProcessHandler(Protocol):
@@ -137,7 +147,10 @@ class Dispatcher:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="battrace-send")
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
-        self._in_flight: dict[int, tuple[str, str]] = {}
+        self._in_flight: dict[int, OutboxMessage] = {}
+        # Leases in the database only where several processes can share the outbox (SQLite: one process).
+        self._leases = ctx.store.dialect == "postgresql"
+        self._renewed = time.monotonic()
         self._lock = threading.Lock()
         self._settled = threading.Condition(self._lock)
         self._thread = threading.Thread(target=self._run, name="battrace-dispatcher", daemon=True)
@@ -158,6 +171,7 @@ class Dispatcher:
         while not self._stopping.is_set():
             self._wakeup.clear()
             try:
+                self._renew_leases()
                 wait = self._dispatch_due()
             except Exception:  # a database hiccup must not kill the loop; retry shortly
                 log.exception("dispatcher iteration failed")
@@ -178,7 +192,9 @@ class Dispatcher:
             later = [m.next_attempt_at for m in heads if m.next_attempt_at > now]
             next_due = min(later) if later else (now if due else None)
             fresh = [m for m in due if m.id is not None and m.id not in self._in_flight]
-            self._in_flight.update((m.id, (m.process_kind, m.process_id)) for m in fresh if m.id is not None)
+            self._in_flight.update((m.id, m) for m in fresh if m.id is not None)
+        if self._leases:
+            fresh = self._claim(fresh, now)
         for message in fresh:
             self._pool.submit(self._deliver, message)
         if next_due is None or next_due <= now:
@@ -186,6 +202,34 @@ class Dispatcher:
             # message or a reschedule wakes us, so there is nothing to poll for.
             return 5.0
         return min(5.0, max(0.005, (next_due - now).total_seconds()))
+
+    def _claim(self, messages: list[OutboxMessage], now: datetime) -> list[OutboxMessage]:
+        """The messages this process leased; the others are another process's (or already settled)."""
+        won: set[int] = set()
+        try:
+            with self._ctx.store.transaction() as tx:
+                # In id order, as every process does: two claimers never wait on each other in a cycle.
+                won = {
+                    m.id for m in messages if m.id is not None and claim_outbox(tx, m.id, now, now + LEASE)
+                }
+        finally:
+            lost = [m.id for m in messages if m.id not in won]
+            if lost:
+                with self._settled:
+                    for message_id in lost:
+                        self._in_flight.pop(message_id or -1, None)
+                    self._settled.notify_all()
+        return [m for m in messages if m.id in won]
+
+    def _renew_leases(self) -> None:
+        if not self._leases or time.monotonic() - self._renewed < LEASE_RENEWAL:
+            return
+        self._renewed = time.monotonic()
+        with self._lock:
+            held = [(m.id, m.attempts) for m in self._in_flight.values() if m.id is not None]
+        if held:
+            with self._ctx.store.transaction() as tx:
+                renew_outbox_leases(tx, held, self._ctx.clock() + LEASE)
 
     def _deliver(self, message: OutboxMessage) -> None:
         try:
@@ -201,7 +245,8 @@ class Dispatcher:
             self._wakeup.set()
 
     def busy(self) -> bool:
-        return bool(self._in_flight)
+        # With shared leases another process of this node may have a message on the wire: always look.
+        return self._leases or bool(self._in_flight)
 
     def wait_settled(self, process_kind: str, process_id: str, timeout: float = 0.5) -> None:
         """Wait (bounded) until no message of this process is on the wire.
@@ -213,11 +258,24 @@ class Dispatcher:
         deadline = time.monotonic() + timeout
         key = (process_kind, process_id)
         with self._settled:
-            while key in self._in_flight.values():
+            while key in {(m.process_kind, m.process_id) for m in self._in_flight.values()}:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return
                 self._settled.wait(remaining)
+        if self._leases:
+            self._wait_settled_elsewhere(process_kind, process_id, deadline)
+
+    def _wait_settled_elsewhere(self, process_kind: str, process_id: str, deadline: float) -> None:
+        """Another worker of this node may hold the process's first pending message: it is on the wire while
+        its lease (a `next_attempt_at` in the future) lasts. A message waiting for a retry looks the same and
+        costs the bounded wait."""
+        while time.monotonic() < deadline:
+            with self._ctx.store.read() as tx:
+                pending = tx.oldest_pending(process_kind, process_id)
+            if pending is None or pending.next_attempt_at <= self._ctx.clock():
+                return
+            time.sleep(0.01)
 
     def _send(self, message: OutboxMessage) -> Outcome:
         sender = self._senders.get(message.message_type)
@@ -230,8 +288,9 @@ class Dispatcher:
         handler = self._handlers[message.process_kind]
         if outcome.status is not None and 200 <= outcome.status < 300:
             with self._ctx.store.transaction() as tx:
-                tx.delete_outbox(message.id)
-                handler.delivered(tx, message, outcome.body)
+                # Gone already: our lease had lapsed and another process settled it; its answer is recorded.
+                if settle_outbox(tx, message.id):
+                    handler.delivered(tx, message, outcome.body)
             return
         permanent = (
             outcome.status is not None
@@ -242,8 +301,8 @@ class Dispatcher:
         if permanent or message.attempts + 1 >= len(BACKOFF):
             log.warning("giving up %s to %s: %s", message.message_type, message.url, outcome.detail)
             with self._ctx.store.transaction() as tx:
-                tx.delete_outbox(message.id)
-                handler.undeliverable(tx, message, outcome.detail)
+                if settle_outbox(tx, message.id):
+                    handler.undeliverable(tx, message, outcome.detail)
             return
         self._retry(message, outcome.detail)
 

@@ -20,11 +20,13 @@ from battrace.connector.contracts import SERVICE_TYPE as CONTRACT_SERVICE
 from battrace.connector.contracts import SIGN_MESSAGE, ContractDeliveries, ContractService
 from battrace.connector.dispatcher import Dispatcher, Outcome, PeerClient, Unattended
 from battrace.connector.negotiations import NegotiationService
+from battrace.connector.peer_transport import PeerTransport
 from battrace.connector.records import OutboxMessage
 from battrace.connector.transfers import TransferService
 from battrace.connector.trust import credential_layer
 from battrace.connector.urls import check_peer_url
 from battrace.dataplane import DataPlane, address_kind
+from battrace.dataplane.dpop import did_key_thumbprint
 from battrace.identity import (
     ChainedClaims,
     ClaimsSource,
@@ -46,11 +48,14 @@ from battrace.passport.twins import shell_descriptor
 from battrace.registry import Registry
 from battrace.store import DbReplayGuard, Store
 from battrace.store.passports import PassportModelRecord, PassportRecord
+from battrace.store.store import Elected
 from battrace.store.tx import Tx
 from battrace.trust.modes import policy_from_config
 from battrace.trust.wallet import credential_service_entry
 
 log = logging.getLogger("battrace.node")
+# PostgreSQL advisory lock of the process that runs the `on_start` hooks among a node's workers ("bt-hooks").
+ON_START_LOCK_ID = 0x62742D686F6F6B73
 
 
 class Node:
@@ -65,10 +70,18 @@ class Node:
         self.session_secret = _stored_secret(settings.data_dir / "viewer-session-key")
         self.store = Store(settings.database())
         self.store.migrate()
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+        # Peer calls: each connection goes to an address checked when it is made (DNS rebinding, issue 9).
         self.http = httpx.Client(
             timeout=httpx.Timeout(10.0, connect=5.0),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            transport=PeerTransport(
+                dev=settings.dev, allowed_hosts=settings.allowed_peer_hosts, limits=limits
+            ),
+        )
+        # The data plane's own backends (an asset's baseUrl, set by this node's operator) may be internal.
+        self.backend_http = httpx.Client(
+            timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False, limits=limits
         )
         self.resolver = DidResolver(self._guarded_fetcher(), clock=clock, allow_http=settings.dev)
         self.verifier = TokenVerifier(
@@ -117,12 +130,21 @@ class Node:
         self.catalog = CatalogService(self.ctx)
         self.negotiations = NegotiationService(self.ctx)
         self.transfers = TransferService(self.ctx)
-        self.dataplane = DataPlane(self.ctx, self.http, self.keys)
+        self.transfers.consumer_key = did_key_thumbprint(self.resolver.resolve)
+        self.dataplane = DataPlane(
+            self.ctx,
+            self.http,
+            self.keys,
+            bearer_tokens=settings.dataplane_bearer_tokens,
+            backend=self.backend_http,
+        )
         self.reads_log = BatchedAppender(self.log)
-        # background work of the apps (e.g. PACT callbacks), started and stopped with the node
+        # background work of the apps (e.g. PACT callbacks), started and stopped with the node; with several
+        # processes on one PostgreSQL database the hooks run in one elected process only (`Elected`)
         self.on_start: list[Callable[[], object]] = []
+        self.elected = Elected(self.store, ON_START_LOCK_ID, self._run_start_hooks)
         self.on_stop: list[Callable[[], object]] = []
-        self.dataplane.reads_log = self.reads_log.submit
+        self.dataplane.reads_log = self.reads_log.enqueue
         self.ctx.denials.record = self.reads_log.submit
         if self.credential_claims is not None:
             self.credential_claims.record = self.reads_log.submit
@@ -228,17 +250,22 @@ class Node:
     def start(self) -> None:
         self.reads_log.start()
         self.dispatcher.start()
-        for hook in self.on_start:
-            hook()
+        self.elected.start()
         log.info("node %s up as %s at %s", self.settings.name, self.did, self.settings.base_url)
 
     def stop(self) -> None:
         for hook in self.on_stop:
             hook()
+        self.elected.stop()
         self.dispatcher.stop()
         self.reads_log.stop()
         self.http.close()
+        self.backend_http.close()
         self.store.dispose()
+
+    def _run_start_hooks(self) -> None:
+        for hook in self.on_start:
+            hook()
 
 
 def log_origin(base_url: str) -> str:

@@ -116,7 +116,7 @@ class Transfer:
 
 @dataclass(frozen=True)
 class EdrToken:
-    # Only the SHA-256 hash of the bearer token is stored, never the token itself.
+    # Only the SHA-256 hash of the token is stored, never the token itself.
     token_hash: str
     transfer_id: str
     agreement_id: str
@@ -124,6 +124,9 @@ class EdrToken:
     consumer_did: str
     expires_at: datetime
     revoked: bool = False
+    # RFC 7638 thumbprint of the consumer's DID key the token is bound to (RFC 9449 §6 `cnf.jkt`): a request
+    # must carry a DPoP proof signed by that key. None: minted unbound (the consumer's key was not known).
+    jkt: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -40,12 +40,13 @@ from battrace.dsp import messages as dsp
 from battrace.dsp.parse import TransferRequest, TransferStart, TransferTermination
 from battrace.dsp.states import Role, TransferEvent, TransferState, is_terminal
 from battrace.dsp.transfer import next_transfer_state
-from battrace.errors import InvalidInput, NotFound
+from battrace.errors import BattraceError, InvalidInput, NotFound
 from battrace.identity import VerifiedCaller
 from battrace.policy import evaluate, parse_policy
 from battrace.store import Tx
 
 refusals = logging.getLogger("battrace.refused")
+log = logging.getLogger("battrace.connector")
 
 KIND = "transfer"
 PUSH_DELIVERY = "DataPush"
@@ -97,6 +98,11 @@ def token_hash(token: str) -> str:
 class TransferService:
     def __init__(self, ctx: ConnectorContext) -> None:
         self._ctx = ctx
+        # The RFC 7638 thumbprint of a consumer DID's key, recorded in each EDR it is given (RFC 9449 §6: the
+        # data plane then wants DPoP proofs by that key). Set by the node to resolve through its DID resolver
+        # (`battrace.dataplane.dpop.did_key_thumbprint`); the consumer's document is cached from verifying the
+        # very request that starts the transfer. Unset or failing: the EDR is minted unbound.
+        self.consumer_key: Callable[[str], str] | None = None
 
     # ------------------------------------------------------------------ inbound, provider role
 
@@ -236,9 +242,19 @@ class TransferService:
                 asset_id=agreement.asset_id,
                 consumer_did=transfer.counterparty_did,
                 expires_at=self._ctx.clock() + timedelta(seconds=self._ctx.edr_token_ttl),
+                jkt=self._consumer_jkt(transfer.counterparty_did),
             )
         )
         return token
+
+    def _consumer_jkt(self, consumer_did: str) -> str | None:
+        if self.consumer_key is None:
+            return None
+        try:
+            return self.consumer_key(consumer_did)
+        except BattraceError as error:  # unresolvable or keyless DID: an unbound token, refused under DPoP
+            log.warning("EDR for %s minted unbound: %s", consumer_did, error.detail)
+            return None
 
     # ------------------------------------------------------------------ inbound, either role
 

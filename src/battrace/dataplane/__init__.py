@@ -2,8 +2,18 @@
 
 Assets are either stored in the node (uploaded through management: `Stored` / `Inline` data addresses) or an
 HTTP backend the node proxies (`HttpData`, EDC's shape: baseUrl, proxyPath, proxyQueryParams, proxyMethod,
-proxyBody). Every request re-checks: token known, not revoked, not expired; transfer STARTED; the agreed usage
-policy still allows use (an expired agreement is refused).
+proxyBody). Every request re-checks: token known, not revoked, not expired; the token's DPoP proof (below);
+transfer STARTED; the agreed usage policy still allows use (an expired agreement is refused).
+
+Tokens are bound to the consumer (RFC 9449, `battrace.dataplane.dpop`): a request carries
+`Authorization: DPoP <token>` and a `DPoP` proof signed by the consumer DID key recorded in the EDR. A plain
+`Authorization: <token>` (EDC, Tractus-X) is refused unless the node sets `dataplane_bearer_tokens = true`.
+
+Every read is recorded in the transparency log *before* its data is returned: the access record goes to the
+group-commit appender (`battrace.ledger.batch`) and `serve` waits for the batch holding it to commit (one
+commit shared by all concurrent reads); if it fails, the read fails with 503 and nothing is released.
+Refusals are recorded without waiting (they release no data; a crash may lose the last few). `serve` blocks
+while it waits: the HTTP layer runs it in the threadpool (`http.common.blocking`), never on the event loop.
 """
 
 from __future__ import annotations
@@ -22,10 +32,12 @@ import httpx
 from battrace.connector.context import ConnectorContext
 from battrace.connector.dispatcher import Outcome
 from battrace.connector.processes import push_target
-from battrace.connector.records import Agreement, Asset, OutboxMessage
+from battrace.connector.records import Agreement, Asset, EdrToken, OutboxMessage
 from battrace.connector.transfers import token_hash
+from battrace.dataplane import dpop
 from battrace.errors import BadGateway, BattraceError, Forbidden, InvalidInput, NotFound, Unauthenticated
-from battrace.identity import NodeKeys
+from battrace.identity import MemoryReplayGuard, NodeKeys, ReplayGuard
+from battrace.ledger.batch import Ticket
 from battrace.policy import Policy, evaluate, parse_policy
 from battrace.provenance import DIGEST_HEADER, SIGNATURE_HEADER, sign_payload
 
@@ -43,12 +55,13 @@ class BackendUnavailable(BadGateway):
 
 @dataclass(frozen=True)
 class DataRequest:
-    token: str | None
+    token: str | None  # the Authorization header as sent: "DPoP <token>", "Bearer <token>" or "<token>"
     path: str = ""
     query: str = ""
     method: str = "GET"
     body: bytes = b""
     content_type: str | None = None
+    dpop: tuple[str, ...] = ()  # every DPoP header of the request (RFC 9449 §4.3 wants exactly one)
 
 
 @dataclass(frozen=True)
@@ -61,16 +74,31 @@ class DataResponse:
 
 
 Backend = Callable[[Asset, Agreement, str, DataRequest], DataResponse]
+# Queues one transparency-log record; the ticket (if any) is settled once the record is committed.
+RecordSink = Callable[[str, Mapping[str, Any]], Ticket | None]
 
 
 class DataPlane:
     def __init__(
-        self, ctx: ConnectorContext, http: httpx.Client, keys: NodeKeys, *, cache_size: int = 4096
+        self,
+        ctx: ConnectorContext,
+        http: httpx.Client,
+        keys: NodeKeys,
+        *,
+        cache_size: int = 4096,
+        bearer_tokens: bool = False,
+        backend: httpx.Client | None = None,
     ) -> None:
         self._ctx = ctx
         self._keys = keys
-        self.reads_log: Callable[[str, Mapping[str, Any]], None] | None = None
-        self._http = http
+        self.reads_log: RecordSink | None = None
+        # Interop switch (node setting `dataplane_bearer_tokens`): also accept a plain token without a proof.
+        self.bearer_tokens = bearer_tokens
+        # DPoP jti replay cache (RFC 9449 §11.1). In memory, per process: see `dpop` for several workers.
+        self.dpop_replay: ReplayGuard = MemoryReplayGuard(clock=ctx.clock)
+        self._http = http  # peers (push destinations): each address checked when connecting
+        # the asset's own backend (baseUrl set by this node's operator) may be internal: a client of its own
+        self._backend = backend or http
         self._policies: OrderedDict[str, Policy] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -92,7 +120,7 @@ class DataPlane:
             raise
 
     def _serve(self, request: DataRequest) -> DataResponse:
-        token = _bare(request.token)
+        scheme, token = _credentials(request.token)
         with self._ctx.store.read() as tx:
             edr = tx.get_edr(token_hash(token))
             if edr is None or edr.revoked:
@@ -113,6 +141,7 @@ class DataPlane:
             "path": request.path,
         }
         try:
+            self._check_binding(request, scheme, token, edr)
             if transfer is None or transfer.state != "STARTED":
                 state = transfer.state if transfer else "gone"
                 raise Forbidden(f"transfer is {state}; data flows only while STARTED")
@@ -132,11 +161,36 @@ class DataPlane:
             raise
         response = self._signed(response, edr.asset_id)
         digest = hashlib.sha256(response.content).hexdigest()
-        self._record(
+        ticket = self._record(
             "dataplane.access",
             {**access, "status": response.status, "bytes": len(response.content), "sha256": digest},
         )
+        if ticket is not None:
+            ticket.wait()  # group commit: the data leaves only once its access record is durable
         return response
+
+    def _check_binding(self, request: DataRequest, scheme: str, token: str, edr: EdrToken) -> None:
+        """RFC 9449 §7.1/§7.2: a DPoP-bound token needs a valid proof by its key; bearer use is opt-in."""
+        if scheme != dpop.SCHEME.lower():
+            if self.bearer_tokens:
+                return
+            raise dpop.InvalidDpopToken(
+                "this data plane wants `Authorization: DPoP <token>` with a DPoP proof (RFC 9449)"
+            )
+        if edr.jkt is None:
+            raise dpop.InvalidDpopToken("this token is not bound to a key; start a new transfer")
+        if len(request.dpop) != 1:
+            raise dpop.InvalidDpopProof("the request needs exactly one DPoP header (RFC 9449 §4.3)")
+        url = self._ctx.me.public_data_url + ("/" + request.path.lstrip("/") if request.path else "")
+        dpop.check_proof(
+            request.dpop[0],
+            method=request.method,
+            url=url,
+            token=token,
+            jkt=edr.jkt,
+            now=self._ctx.clock(),
+            replay=self.dpop_replay,
+        )
 
     def _signed(self, response: DataResponse, asset_id: str) -> DataResponse:
         """Every successful payload leaves with its Content-Digest (RFC 9530) and our signed statement,
@@ -159,14 +213,15 @@ class DataPlane:
         }
         return replace(response, headers=headers)
 
-    def _record(self, kind: str, event: Mapping[str, Any]) -> None:
+    def _record(self, kind: str, event: Mapping[str, Any]) -> Ticket | None:
         # Only accesses with a known token are recorded: a flood of garbage tokens must not grow the log.
-        # Reads change no state, so their records go through the batched appender (battrace.ledger.batch).
+        # Reads change no state, so their records go through the group-commit appender (battrace.ledger.batch)
+        # rather than a write transaction each; without one, the record is committed here and now.
         if self.reads_log is not None:
-            self.reads_log(kind, event)
-            return
+            return self.reads_log(kind, event)
         with self._ctx.store.transaction() as tx:
             self._ctx.log.append(tx, kind, event)
+        return None
 
     def _check_usage(self, agreement: Agreement, consumer_did: str) -> None:
         evaluation = self._ctx.evaluation_for(
@@ -214,7 +269,7 @@ class DataPlane:
         if request.content_type and body is not None:
             headers["Content-Type"] = request.content_type
         try:
-            response = self._http.request(method, url, content=body, headers=headers)
+            response = self._backend.request(method, url, content=body, headers=headers)
         except httpx.HTTPError as error:
             raise BackendUnavailable(f"the data backend did not answer: {type(error).__name__}") from error
         content_type = response.headers.get("content-type", "application/octet-stream")
@@ -281,14 +336,17 @@ def _confined(path: str) -> str:
 
 def _token_ref(token: str | None) -> str:
     """A token's log name: the first hex digits of its hash (the token itself never goes to a log)."""
-    return token_hash(_bare(token))[:12] if token and token.strip() else "-"
+    return token_hash(_credentials(token)[1])[:12] if token and token.strip() else "-"
 
 
-def _bare(token: str | None) -> str:
-    if not token:
-        raise Unauthenticated("the data plane needs the EDR token in the Authorization header")
-    scheme, _, rest = token.partition(" ")
-    return rest.strip() if scheme.lower() == "bearer" and rest else token.strip()
+def _credentials(authorization: str | None) -> tuple[str, str]:
+    """(scheme, token) of the Authorization header: "dpop", "bearer", or "" for a bare token (EDC's way)."""
+    if not authorization or not authorization.strip():
+        raise dpop.InvalidDpopToken("the data plane needs the EDR token in the Authorization header")
+    scheme, _, rest = authorization.strip().partition(" ")
+    if scheme.lower() in ("bearer", dpop.SCHEME.lower()) and rest.strip():
+        return scheme.lower(), rest.strip()
+    return "", authorization.strip()
 
 
 def address_kind(data_address: Mapping[str, Any]) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote
@@ -11,6 +13,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from battrace import __version__
+from battrace.connector.config import NodeSettings
 from battrace.connector.context import DSP_PATH
 from battrace.connector.node import Node
 from battrace.console import company_console_router
@@ -39,9 +42,40 @@ from battrace.passport.identifiers import sgtin_from_element_string
 from battrace.passport.qr import passport_url
 from battrace.passport.web import viewer_router
 from battrace.registry import OWNER, RegistryCaller, registry_router
+from battrace.store import DbReplayGuard
 from battrace.trust.http import credential_service_router, wallet_router
 
 log = logging.getLogger("battrace.http")
+# `battrace serve --workers N` hands each worker process the resolved settings in this variable (JSON).
+SETTINGS_ENV = "BATTRACE_SERVE_SETTINGS"
+
+
+def settings_to_environment(settings: NodeSettings, log_level: str) -> str:
+    """The value of `SETTINGS_ENV` for these settings (data_dir absolute: a worker may not share the cwd)."""
+    resolved = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
+    return json.dumps({"settings": resolved.model_dump(mode="json"), "logLevel": log_level})
+
+
+def settings_from_environment() -> tuple[NodeSettings, str]:
+    """The settings and log level `battrace serve` handed over in `SETTINGS_ENV`."""
+    payload = json.loads(os.environ[SETTINGS_ENV])
+    return NodeSettings.model_validate(payload["settings"]), str(payload["logLevel"])
+
+
+def app_from_environment() -> FastAPI:
+    """The app factory each uvicorn worker imports (`battrace.http.app:app_from_environment`, factory=True).
+
+    The parent (`battrace serve`) has created the keys, the API key file and the viewer secret and migrated
+    the database before any worker starts, so each worker only opens them
+    (docs/decisions/2026-11-24-workers.md).
+    """
+    settings, log_level = settings_from_environment()
+    # A spawned worker starts with a fresh interpreter: the parent's logging configuration is not inherited.
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    node = Node(settings)
+    # A DPoP proof's jti must be refused by every worker once seen by one (RFC 9449 §11.1): in the database.
+    node.dataplane.dpop_replay = DbReplayGuard(node.store, clock=node.ctx.clock)
+    return create_app(node)
 
 
 def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
@@ -81,6 +115,7 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
             method=request.method,
             body=body,
             content_type=request.headers.get("content-type"),
+            dpop=tuple(request.headers.getlist("dpop")),
         )
         result = await blocking(node.dataplane.serve, data_request)
         return Response(

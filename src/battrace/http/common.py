@@ -90,7 +90,10 @@ def problem_response(
     body = error.problem()
     if dsp_type is not None:
         body = {**dsp_error_body(error, dsp_type, pids or {}), **body}
-    return JSONResponse(body, status_code=error.status, media_type=PROBLEM if dsp_type is None else None)
+    headers = getattr(error, "headers", None)  # e.g. WWW-Authenticate of a 401 (RFC 9110 §11.6.1)
+    return JSONResponse(
+        body, status_code=error.status, media_type=PROBLEM if dsp_type is None else None, headers=headers
+    )
 
 
 def dsp_error_body(error: BattraceError, dsp_type: str, pids: Mapping[str, str]) -> dict[str, Any]:

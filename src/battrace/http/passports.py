@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from battrace.connector.node import Node
 from battrace.connector.records import Agreement, Asset
 from battrace.dataplane import Backend, DataRequest, DataResponse
+from battrace.dataplane.consumer import edr_proof
 from battrace.errors import InvalidInput, NotFound, Unauthenticated
 from battrace.http.common import blocking, read_json_object, require_api_key
 from battrace.passport.attributes import Audience, BatteryCategory
@@ -198,6 +199,16 @@ def _model_routes(router: APIRouter, node: Node) -> None:
         (``audience``), to read or write passports there or to log in to its passport viewer."""
         audience = str(_text(await read_json_object(request, limit), "audience"))
         return {"authorization": await blocking(node.peers.authorization, audience)}
+
+    @router.post("/edrs/{transfer_id}/dpop", status_code=201)
+    async def edr_dpop(transfer_id: str, request: Request) -> dict[str, str]:
+        """battrace extension: the `Authorization` and `DPoP` (RFC 9449) headers for one data-plane request
+        (`htm`, `htu`) on the EDR of consumer transfer ``transfer_id``, the proof signed with this node's key
+        (battrace.dataplane.consumer)."""
+        body = await read_json_object(request, limit)
+        htm, htu = str(_text(body, "htm")), str(_text(body, "htu"))
+        transfer = await blocking(node.transfers.get, transfer_id)
+        return edr_proof(transfer, node.keys, htm=htm, htu=htu, now=node.ctx.clock(), jti=node.ctx.new_id())
 
     @router.post("/passport-models", status_code=201)
     async def register_model(request: Request) -> JSONResponse:

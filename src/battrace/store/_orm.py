@@ -186,6 +186,7 @@ class EdrTokenRow(Base):
     consumer_did: Mapped[str]
     expires_at: Mapped[datetime]
     revoked: Mapped[bool] = mapped_column(Boolean)
+    jkt: Mapped[str | None]  # RFC 7638 thumbprint of the consumer's key (RFC 9449 §6 cnf.jkt); None: unbound
 
 
 class OutboxRow(Base):

@@ -124,6 +124,9 @@ class CallbackDispatcher:
         self._backoff = Backoff(base_delay, max_delay, max_age)
         self._jitter = random.Random()  # its own generator: the worker thread leaves the global one alone
         self._outbox: OutboxStore = outbox if outbox is not None else InMemoryOutbox()
+        # `resume` takes only deliveries older than this dispatcher: newer ones were recorded by a live
+        # dispatcher (this one, or another worker process of the same node) that keeps them in its queue.
+        self._born = clock()
         # (monotonic due, seq, event id); the delivery and its recipient live in _jobs
         self._heap: list[tuple[float, int, str]] = []
         self._jobs: dict[str, tuple[Delivery, Recipient]] = {}
@@ -176,10 +179,13 @@ class CallbackDispatcher:
         self.send(delivery, recipient, reserved=reserved)
 
     def resume(self) -> int:
-        """Queue every pending delivery of the outbox (after a restart) at its stored due time; a delivery
-        whose recipient is no longer registered is given up. Returns how many were queued."""
+        """Queue every pending delivery of the outbox recorded before this dispatcher existed (left over from
+        before a restart) at its stored due time; a delivery whose recipient is no longer registered is given
+        up. Returns how many were queued. A node's workers resume in one elected process only."""
         queued = 0
         for delivery in self._outbox.pending():
+            if delivery.created > self._born:
+                continue
             recipient = self._recipients.by_key(delivery.recipient)
             if recipient is None:
                 log.warning("PACT event %s: recipient %s is gone", delivery.event_id, delivery.recipient)
