@@ -1,15 +1,19 @@
 """The Catena-X PCF exchange (request GET -> 202, response/update PUT) between nodes (issue 6 item 5).
 
 * Data plane: `/api/public/productIds/{productId}` on this node's `cx-taxo:PcfExchange` asset, routed to
-  `PcfExchange.serve` (data address type `BattracePcfExchange`) after the connector's EDR and usage checks.
+  `PcfExchange.serve` (data address type `BattracePcfExchange`) after the connector's EDR and usage checks;
+  a PUT with `?semanticId=<pcf_for_battery_component_supplier URN>` is the battery aspect of the same answer.
 * Management (X-Api-Key), prefix `/management/v3/pcf-exchange`:
   - `PUT /asset` {bpn, partners?}: offer this node's exchange asset and name its own BPNL;
   - provider: `PUT /products/{key}` (a product answered on the exchange, with its Catena-X header, the
-    shape of a PACT offer, and `consumers` {BPNL: granularity} for those granted another cut),
+    shape of a PACT offer, `consumers` {BPNL: granularity} for those granted another cut, and `battery`
+    {siteIdentifier (BPNS), manufacturerPartId?, customerPartId?, …}, required once any grant is `stages`:
+    those consumers also get the pcf_for_battery_component_supplier 1.0.0 aspect),
     `GET /incoming`, `POST /incoming/{requestId}/answer`,
     `POST /products/{key}/updates`;
   - consumer: `POST /requests` {providerDsp, providerDid, productId, message?}, `GET /requests`,
-    `GET /requests/{requestId}` (state, answers, the latest Pcf), `GET /requests/{requestId}/disclosure`,
+    `GET /requests/{requestId}` (state, answers, the latest Pcf and its battery aspect when one came),
+    `GET /requests/{requestId}/disclosure` (with the stage split when the battery aspect came),
     `POST /requests/{requestId}/receive` {id} (keep the latest answer as the PCF app's received disclosure
     ``id``, which a BOM line can name; 409 while unanswered).
 See battrace.apps.pcf.catenax.exchange for the protocol and what is kept.

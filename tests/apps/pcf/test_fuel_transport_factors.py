@@ -47,8 +47,28 @@ def test_freight_factors_cover_road_rail_sea_and_air_per_tonne_kilometre() -> No
     modes = {key.split(":")[1] for key in transport}
     assert {"road", "rail", "sea", "air"} <= modes
     assert {f.unit for f in transport.values()} == {"t*km"}
-    assert factors["transport:road:hgv"].value == Decimal("0.14993")  # Defra/DECC 2012 Table 7e
-    assert {f.licence for f in transport.values()} <= {"OGL-3.0", "Open-Parliament-Licence-3.0"}
+    # DESNZ 2025 "Freighting goods": HGV (all diesel), all HGVs, average laden (row 27_304_3140_14_1)
+    assert factors["transport:road:hgv"].value == Decimal("0.10163")
+    assert {(f.version, f.licence) for f in transport.values()} == {("DESNZ-2025", "OGL-3.0")}
+
+
+def test_every_tank_to_wheel_freight_factor_has_its_well_to_tank_companion() -> None:
+    transport = [key for key in shipped_factors() if key.startswith("transport:")]
+    wtt = {key.removesuffix(":wtt") for key in transport if key.endswith(":wtt")}
+    # one well-to-tank figure per flight class: radiative forcing acts at altitude, not in the fuel chain
+    ttw = {key.removesuffix("_rf") for key in transport if not key.endswith(":wtt")}
+    assert ttw == wtt
+    assert "tank-to-wheel" in shipped_factors()["transport:rail"].source
+    assert "well-to-tank" in shipped_factors()["transport:rail:wtt"].source
+
+
+def test_radiative_forcing_is_its_own_key_and_only_adds() -> None:
+    factors = shipped_factors()
+    for flight in ("long_haul", "short_haul", "international"):
+        without, with_rf = factors[f"transport:air:{flight}"], factors[f"transport:air:{flight}_rf"]
+        assert "Without RF" in without.source and "With RF" in with_rf.source
+        assert with_rf.value > without.value
+    assert factors["transport:air:long_haul_rf"].value == Decimal("0.89939")  # row 27_317_3156_14_1
 
 
 def test_a_fuel_burnt_and_a_freight_leg_give_amount_times_factor() -> None:
@@ -57,10 +77,19 @@ def test_a_fuel_burnt_and_a_freight_leg_give_amount_times_factor() -> None:
         Activity(stage=Stage.DISTRIBUTION, factor="transport:road:hgv", amount=Decimal(200), unit="t*km"),
     )
     own = own_emissions(activities, shipped_factors())
-    # 10 kg x 3.1969425 = 31.969425; 200 t*km x 0.14993 = 29.986
+    # 10 kg x 3.1969425 = 31.969425; 200 t*km x 0.10163 = 20.326
     assert own.stages[Stage.PRODUCTION] == Decimal("31.969425")
-    assert own.stages[Stage.DISTRIBUTION] == Decimal("29.986")
-    assert own.total == Decimal("61.955425")
+    assert own.stages[Stage.DISTRIBUTION] == Decimal("20.326")
+    assert own.total == Decimal("52.295425")
+
+
+def test_a_freight_leg_well_to_wheel_is_the_same_tonne_kilometres_against_both_keys() -> None:
+    activities = tuple(
+        Activity(stage=Stage.DISTRIBUTION, factor=key, amount=Decimal(1000), unit="t*km")
+        for key in ("transport:sea:container_ship", "transport:sea:container_ship:wtt")
+    )
+    # 1000 t*km x (0.01612 + 0.00365) = 16.12 + 3.65 = 19.77
+    assert own_emissions(activities, shipped_factors()).stages[Stage.DISTRIBUTION] == Decimal("19.77")
 
 
 def test_a_fuel_given_in_litres_against_a_per_kwh_factor_is_refused_with_the_unit_to_use() -> None:

@@ -284,15 +284,18 @@ class PcfService:
         provider: str,
         source: str,
         agreement_id: str,
+        extra: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Keep a disclosure that reached this node another way (a Catena-X exchange answer, ``source``
         ``catenax:<requestId>``) as ``received/<key>``, so a BOM line can name it. There is no signed delivery
-        statement (``statement`` None): the sender is known by the agreement and EDR it called under."""
+        statement (``statement`` None): the sender is known by the agreement and EDR it called under.
+        ``extra``: what else came with the payload and is kept for an audit (the Catena-X battery aspect
+        whose stage split the disclosure carries: ``battery``, ``batterySha256``)."""
         check_key(key, "received key")
         if sha256 != sha256_hex(payload):
             raise InvalidInput("sha256 is not the SHA-256 of the payload", reason="sha256")
-        extra: dict[str, Any] = {"statement": None, "source": source}
-        return self._keep(key, disclosure, sha256, payload, provider, agreement_id, extra)
+        kept: dict[str, Any] = {**(extra or {}), "statement": None, "source": source}
+        return self._keep(key, disclosure, sha256, payload, provider, agreement_id, kept)
 
     def _keep(
         self,
@@ -733,8 +736,8 @@ class NodeClients(ClientCredentials):
     """PACT client credentials read from the node's registered clients at every token request, so a client
     registered through management can ask for a token at once (``ClientCredentials`` keeps a fixed map)."""
 
-    def __init__(self, service: PcfService, *, clock: Clock) -> None:
-        super().__init__({}, clock=clock)
+    def __init__(self, service: PcfService, *, clock: Clock, secret: bytes | None = None) -> None:
+        super().__init__({}, clock=clock, secret=secret)  # the node's secret: every worker's tokens alike
         self._service = service
 
     def issue(self, authorization: str | None, grant_type: str | None) -> IssuedToken:

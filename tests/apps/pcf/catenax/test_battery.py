@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from decimal import Decimal
 
@@ -93,3 +94,14 @@ def test_a_site_that_is_not_a_bpns_is_refused() -> None:
     info = replace(BATTERY_INFO, site_identifier="PLANT-7")
     with pytest.raises(InvalidInput, match="siteIdentifier"):
         to_battery_aspect(cell_disclosure(), info)
+
+
+def test_a_received_aspect_is_checked_against_the_published_schema_before_it_is_read() -> None:
+    raw = load("PcfForBatteryComponentSupplier.json")
+    del raw["legalidentifier"]
+    with pytest.raises(InvalidInput, match=r"PcfForBatteryComponentSupplier-schema\.json.*'legalidentifier'"):
+        parse_battery_aspect(json.dumps(raw))
+    raw = load("PcfForBatteryComponentSupplier.json")
+    raw["pcfValues"]["sharesPerStage"]["declaredUnit"] = "CO2KG/kWh"
+    with pytest.raises(InvalidInput, match=r"schema\.json\): pcfValues/sharesPerStage/declaredUnit"):
+        parse_battery_aspect(raw)

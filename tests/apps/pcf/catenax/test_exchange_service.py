@@ -19,7 +19,7 @@ from battrace.connector.node import Node
 from battrace.connector.records import Agreement, Asset
 from battrace.dataplane import DataRequest
 from battrace.errors import BattraceError, Forbidden, InvalidInput, NotFound
-from battrace.store.documents import list_documents
+from battrace.store.documents import list_documents, put_document
 
 OEM_DID = "did:web:oem.example"
 STRANGER_DID = "did:web:nobody.example"  # no claims: no BPN known
@@ -108,3 +108,25 @@ def test_a_call_other_than_get_or_put_is_refused(exchange: PcfExchange) -> None:
     request = DataRequest(token="t", path="productIds/urn%3Ax", query="", method="DELETE")
     with pytest.raises(InvalidInput):
         exchange.serve(ASSET, _agreement(OEM_DID), OEM_DID, request)
+
+
+BATTERY = "urn:samm:io.catenax.pcf_for_battery_component_supplier:1.0.0%23PcfForBatteryComponentSupplier"
+
+
+@pytest.mark.parametrize(
+    ("query", "refusal"),
+    [
+        (f"requestId={uuid.uuid4()}&semanticId={BATTERY}", NotFound),  # an aspect for no request of ours
+        (f"semanticId={BATTERY}", Forbidden),  # an "update" of an aspect nobody asked this party for
+        (f"requestId={uuid.uuid4()}&semanticId=urn%3Asamm%3Aio.catenax.pcf%3A9.0.0%23Pcf", InvalidInput),
+    ],
+)
+def test_a_second_aspect_nobody_asked_for_or_of_an_unknown_kind_is_refused_and_nothing_is_kept(
+    exchange: PcfExchange, node: Node, query: str, refusal: type[BattraceError]
+) -> None:
+    with node.store.transaction() as tx:  # this node's exchange asset is offered (its own BPNL is known)
+        put_document(tx, APP, "setup", "self", {"bpn": "BPNL00000000CELL", "partners": []}, NOW)
+    request = DataRequest(token="t", path="productIds/urn%3Ax", query=query, method="PUT", body=b"{}")
+    with pytest.raises(refusal):
+        exchange.serve(ASSET, _agreement(OEM_DID), OEM_DID, request)
+    assert _kept(node, "payload") == 0 and _kept(node, "requested") == 0

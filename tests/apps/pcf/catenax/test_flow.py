@@ -18,6 +18,7 @@ from battrace.apps.pcf.catenax.flow import (
     read_call,
     request_target,
     response_target,
+    semantic_id_of,
 )
 from battrace.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -194,6 +195,16 @@ def test_the_response_and_the_update_are_puts_with_and_without_request_id() -> N
         read_call("PUT", response_target(PRODUCT, None), sender_bpn=CELL_MAKER, payload_sha256=PAYLOAD_B)
         == update()
     )
+
+
+def test_a_second_aspect_is_the_same_put_keyed_by_its_semantic_id_and_a_plain_put_stays_the_pcf() -> None:
+    aspect = "urn:samm:io.catenax.pcf_for_battery_component_supplier:1.0.0#PcfForBatteryComponentSupplier"
+    target = response_target(PRODUCT, RID, semantic_id=aspect)
+    assert semantic_id_of(target) == aspect
+    # the same request, product and sender as the Pcf's response: the aspect belongs to that answer
+    assert read_call("PUT", target, sender_bpn=CELL_MAKER, payload_sha256=PAYLOAD_A) == response()
+    assert semantic_id_of(response_target(PRODUCT, RID)) is None
+    assert semantic_id_of(response_target(PRODUCT, None, semantic_id=aspect)) == aspect
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,10 @@ declared unit" and the declared unit is `CO2KG/KG` or `CO2KG/piece`. battrace **
 (kg CO2e per one kg or one piece, like `absPcfValue`) and **reads** both: stage values summing to
 `absPcfValue` are absolute, values summing to 100 are percentages of it (when `absPcfValue` is 100 both
 readings give the same numbers); anything else is refused rather than guessed.
-Pure module: no I/O.
+
+A received aspect is checked against the aspect's own generated JSON Schema (`schemas/`, draft-04, shipped
+unmodified) before the models read it, so what battrace accepts is what the published schema accepts.
+Pure module apart from reading that packaged schema once.
 """
 
 from __future__ import annotations
@@ -18,8 +21,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
+from importlib import resources
 from typing import Annotated, Any, Literal
 
+from jsonschema import Draft4Validator  # type: ignore[import-untyped]
+from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from battrace.apps.pcf.catenax.model import DateTime, Percent, Rating, ZeroOrMore
@@ -28,6 +35,7 @@ from battrace.apps.pcf.pact.model import describe
 from battrace.errors import InvalidInput
 
 ASPECT_URN = "urn:samm:io.catenax.pcf_for_battery_component_supplier:1.0.0#PcfForBatteryComponentSupplier"
+SCHEMA_FILE = "PcfForBatteryComponentSupplier-schema.json"
 # JSON numbers are doubles: stage values that were computed in decimal and written as doubles may miss the
 # absolute value by a last-digit rounding; a gap within this (kg CO2e) is taken as equal.
 SUM_TOLERANCE = Decimal("0.000001")
@@ -167,7 +175,8 @@ def _validated(value: dict[str, Any]) -> PcfForBatteryComponentSupplier:
 
 
 def parse_battery_aspect(payload: bytes | str | dict[str, Any]) -> PcfForBatteryComponentSupplier:
-    """From raw JSON (read Decimal-exact) or decoded JSON; bad input raises `InvalidInput`."""
+    """From raw JSON (read Decimal-exact) or decoded JSON, checked against the aspect's JSON Schema first;
+    bad input raises `InvalidInput`."""
     value: Any = payload
     if isinstance(payload, bytes | str):
         try:
@@ -176,7 +185,20 @@ def parse_battery_aspect(payload: bytes | str | dict[str, Any]) -> PcfForBattery
             raise InvalidInput(f"a PcfForBatteryComponentSupplier must be JSON: {error}") from None
     if not isinstance(value, dict):
         raise InvalidInput("a PcfForBatteryComponentSupplier must be a JSON object")
+    problem = best_match(_schema_validator().iter_errors(value))
+    if problem is not None:
+        where = "/".join(str(p) for p in problem.absolute_path) or "aspect"
+        raise InvalidInput(
+            f"not a PcfForBatteryComponentSupplier 1.0.0 ({SCHEMA_FILE}): {where}: {problem.message}"
+        )
     return _validated(value)
+
+
+@cache
+def _schema_validator() -> Any:
+    # the generated schema declares draft-04 (`$schema`); Decimal counts as a JSON number there
+    text = resources.files("battrace.apps.pcf.catenax").joinpath("schemas", SCHEMA_FILE).read_text("utf-8")
+    return Draft4Validator(json.loads(text))
 
 
 def declared_unit(aspect: PcfForBatteryComponentSupplier) -> DeclaredUnit:

@@ -17,6 +17,12 @@ asset plays both KIT roles, as in the KIT, where every participant exposes one P
   that provider (else 404 / 403), must parse as a 9.0.0 Pcf for the product asked (else 400, nothing kept),
   and is kept as ``payload/<sha256>``; `disclosure(requestId)` is the received footprint as our
   `Disclosure` (convert.py), ready for a BOM line.
+* **battery aspect** — to a consumer granted ``stages`` the provider sends, after the Pcf, the stage split as
+  pcf_for_battery_component_supplier 1.0.0: a second PUT on the same resource and requestId keyed by the
+  aspect's semantic id (`flow.SEMANTIC_ID_PARAM`; the KIT API has one payload per PUT). The consumer takes
+  it only from the provider asked, only after the Pcf it goes with (else 409), schema-valid and matching
+  that Pcf's unit and total and the provider's BPNL (else 400, nothing kept); it is kept beside that Pcf's
+  payload, and the disclosure of the answer then carries the four stages.
 
 Product ids on the wire are the footprint's product id (`ProductSpec.product_id`); the operator declares
 which PcfService product keys are answered on the exchange, with the Catena-X header each needs
@@ -54,12 +60,22 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
+from battrace.apps.pcf.catenax.aspects import (
+    BatteryDeclaration,
+    battery_payload,
+    check_answer,
+    parse_declaration,
+    sends_battery,
+)
+from battrace.apps.pcf.catenax.battery import ASPECT_URN as BATTERY_ASPECT
+from battrace.apps.pcf.catenax.battery import parse_battery_aspect
 from battrace.apps.pcf.catenax.convert import Envelope, from_catenax, to_catenax
 from battrace.apps.pcf.catenax.flow import (
     Event,
@@ -73,6 +89,7 @@ from battrace.apps.pcf.catenax.flow import (
     read_call,
     request_target,
     response_target,
+    semantic_id_of,
 )
 from battrace.apps.pcf.catenax.ids import bpnl_urn
 from battrace.apps.pcf.catenax.model import Pcf, parse_pcf
@@ -84,7 +101,7 @@ from battrace.clock import Clock
 from battrace.connector.node import Node
 from battrace.connector.records import Agreement, Asset
 from battrace.connector.urls import check_peer_url
-from battrace.dataplane import DataRequest, DataResponse
+from battrace.dataplane import DataRequest, DataResponse, dpop
 from battrace.errors import BattraceError, Conflict, Forbidden, InvalidInput, NotFound
 from battrace.provenance import sha256_hex
 from battrace.store.documents import delete_document, get_document, list_documents, put_document
@@ -101,6 +118,16 @@ DSP_VERSION = "2025-1"
 _BPNL = re.compile(r"^BPNL[A-Za-z0-9]{12}$")
 _PAGE = 1000
 _T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """What one consumer is sent for a product: the Pcf (and its SHA-256), and the battery aspect when the
+    consumer is granted the stages."""
+
+    sha256: str
+    pcf: bytes
+    battery: bytes | None
 
 
 class PcfExchange:
@@ -160,6 +187,8 @@ class PcfExchange:
         bpn = self._node.ctx.claims_for_did(caller_did).get("bpn")
         if not isinstance(bpn, str) or not _BPNL.match(bpn):
             raise Forbidden("the caller has no BPNL this node knows of (Edc-Bpn)", reason="bpn")
+        if request.method == "PUT" and semantic_id_of(target) is not None:
+            return self._receive_aspect(agreement, caller_did, bpn, target, request.body)
         if request.method == "PUT":
             return self._receive_answer(agreement, caller_did, bpn, target, request.body)
         message = read_call(request.method, target, sender_bpn=bpn)
@@ -186,11 +215,22 @@ class PcfExchange:
         ``consumers`` {BPNL: granularity} grants that consumer another one."""
         check_key(key, "product key")
         consumers = _grants(body.get("consumers", {}))
-        offer = parse_wire(PactOffer, {k: v for k, v in body.items() if k != "consumers"}, "exchange product")
+        battery = None if body.get("battery") is None else parse_declaration(body["battery"])
+        header = {k: v for k, v in body.items() if k not in ("consumers", "battery")}
+        offer = parse_wire(PactOffer, header, "exchange product")
+        grants = {offer.granularity, *(Granularity(g) for g in consumers.values())}
+        if battery is None and any(sends_battery(g) for g in grants):
+            raise InvalidInput(
+                "a consumer granted 'stages' gets them as pcf_for_battery_component_supplier 1.0.0: "
+                "declare battery {siteIdentifier (BPNS), manufacturerPartId?, customerPartId?}",
+                reason="battery",
+            )
         product_id = self._pcf.product(key).product_id
         document = {"productId": product_id, "offer": offer.model_dump(mode="json", by_alias=True)}
         if consumers:
             document["consumers"] = consumers
+        if battery is not None:
+            document["battery"] = battery.model_dump(mode="json", by_alias=True, exclude_none=True)
         with self._node.store.transaction() as tx:
             put_document(tx, APP, "product", key, document, self._clock())
             event = {"product": key, "sha256": sha256_hex(_canonical(document))}
@@ -208,16 +248,22 @@ class PcfExchange:
         if found is None:
             raise NotFound(f"no received request {request_id}", reason="unknown_request")
         exchange = _exchange_of(found.body)
-        sha256, payload = self._payload(self._key_for(exchange.product_id), exchange.consumer_bpn)
+        answer = self._payload(self._key_for(exchange.product_id), exchange.consumer_bpn)
         message = Message(
-            Event.RESPONSE, Role.PROVIDER, self.own_bpn(), exchange.product_id, request_id, None, sha256
+            Event.RESPONSE,
+            Role.PROVIDER,
+            self.own_bpn(),
+            exchange.product_id,
+            request_id,
+            None,
+            answer.sha256,
         )
-        return self._send(exchange, str(found.body["consumerDid"]), message, payload)
+        return self._send(exchange, str(found.body["consumerDid"]), message, answer)
 
     def update(self, key: str) -> dict[str, Any]:
         """PUT the product's current footprint without requestId to every consumer that asked for it and was
         answered with another one (KIT: no proactive push, so only those)."""
-        sha256, _ = self._payload(key, None)
+        sha256 = self._payload(key, None).sha256
         product_id = self._declared(key)["productId"]
         with self._node.store.transaction() as tx:
             ledger = _ledger(tx, "provided")
@@ -229,40 +275,56 @@ class PcfExchange:
             latest = ledger.latest_answered(bpn, product_id)
             if latest is None:
                 continue
-            cut, payload = self._payload(key, bpn)  # each consumer at the granularity granted to it
-            if latest.answers[-1] == cut:
+            answer = self._payload(key, bpn)  # each consumer at the granularity granted to it
+            if latest.answers[-1] == answer.sha256:
                 unchanged.append(bpn)
                 continue
-            message = Message(Event.UPDATE, Role.PROVIDER, self.own_bpn(), product_id, None, None, cut)
-            self._send(latest, did, message, payload)
+            message = Message(
+                Event.UPDATE, Role.PROVIDER, self.own_bpn(), product_id, None, None, answer.sha256
+            )
+            self._send(latest, did, message, answer)
             sent.append(bpn)
         # sha256: the payload at the declared default granularity (a consumer granted another gets its own)
         return {"product": key, "sha256": sha256, "sent": sent, "unchanged": unchanged}
 
     def _send(
-        self, exchange: Exchange, consumer_did: str, message: Message, payload: bytes
+        self, exchange: Exchange, consumer_did: str, message: Message, answer: _Answer
     ) -> dict[str, Any]:
+        """PUT the Pcf, then (a consumer granted stages) the battery aspect of the same answer. A failed
+        aspect PUT fails the call; sending again repeats the Pcf unchanged (idempotent) and the aspect."""
         with self._node.store.transaction() as tx:  # checked before anything leaves: a refusal sends nothing
             apply(_ledger(tx, "provided"), message, consumer_bpn=exchange.consumer_bpn)
-        target = response_target(message.product_id, message.request_id)
-        response = self._call(self._dsp_of(consumer_did), consumer_did, "PUT", target, payload)
-        if response.status_code != 200:
-            raise ConnectorFailed(
-                f"the consumer answered the PUT with {response.status_code}: {response.text[:300]}",
-                reason="consumer",
-            )
+        dsp = self._dsp_of(consumer_did)
+        self._put(dsp, consumer_did, response_target(message.product_id, message.request_id), answer.pcf)
         with self._node.store.transaction() as tx:
             outcome = apply(_ledger(tx, "provided"), message, consumer_bpn=exchange.consumer_bpn)
             if not outcome.repeated:
                 _keep(tx, "provided", outcome, self._clock())
                 event = {"requestId": str(outcome.exchange.request_id), "sha256": message.payload_sha256}
                 self._node.log.append(tx, f"pcf-exchange.{message.event.value}_sent", event)
-        return {
+        sent: dict[str, Any] = {
             "requestId": str(outcome.exchange.request_id),
             "event": message.event.value,
             "sha256": message.payload_sha256,
             "repeated": outcome.repeated,
         }
+        if answer.battery is None:
+            return sent
+        target = response_target(message.product_id, message.request_id, semantic_id=BATTERY_ASPECT)
+        self._put(dsp, consumer_did, target, answer.battery)
+        battery_sha256 = sha256_hex(answer.battery)
+        with self._node.store.transaction() as tx:
+            event = {"requestId": sent["requestId"], "sha256": battery_sha256, "pcf": message.payload_sha256}
+            self._node.log.append(tx, "pcf-exchange.battery_sent", event)
+        return sent | {"batterySha256": battery_sha256}
+
+    def _put(self, dsp: str, consumer_did: str, target: str, payload: bytes) -> None:
+        response = self._call(dsp, consumer_did, "PUT", target, payload)
+        if response.status_code != 200:
+            raise ConnectorFailed(
+                f"the consumer answered the PUT with {response.status_code}: {response.text[:300]}",
+                reason="consumer",
+            )
 
     def _declared(self, key: str) -> Mapping[str, Any]:
         with self._node.store.transaction() as tx:
@@ -283,15 +345,24 @@ class PcfExchange:
             )
         return keys[0]
 
-    def _payload(self, key: str, consumer_bpn: str | None) -> tuple[str, bytes]:
+    def _payload(self, key: str, consumer_bpn: str | None) -> _Answer:
         """The 9.0.0 Pcf of the product's current footprint, cut to the granularity granted to the consumer
-        (None: the declared default). Built once per footprint, cut and header and kept, so a resent answer
-        carries the same bytes (and digest): the consumer sees a repeat, not a change."""
+        (None: the declared default), and its battery aspect when that grant includes the stages. The Pcf is
+        built once per footprint, cut and header and kept, so a resent answer carries the same bytes (and
+        digest): the consumer sees a repeat, not a change. The aspect has no timestamp: rebuilt, it is the
+        same bytes."""
         declared = self._declared(key)
         offer = PactOffer.model_validate(declared["offer"])
         granted = dict(declared.get("consumers", {})).get(consumer_bpn, offer.granularity.value)
         footprint, _ = self._pcf.footprint(key)
         disclosure = disclose(footprint, Granularity(granted))
+        declaration = declared.get("battery")
+        battery = battery_payload(
+            disclosure,
+            None if declaration is None else BatteryDeclaration.model_validate(declaration),
+            provider_bpn=self.own_bpn(),
+            valid_to=_validity_end(offer, disclosure),
+        )
         # the grants are not in the seed: granting one consumer more leaves the others' bytes as they were
         header = {k: v for k, v in declared.items() if k != "consumers"}
         seed = f"{self._node.did}/pcf-exchange/{key}/{digest(disclosure)}/{sha256_hex(_canonical(header))}"
@@ -299,7 +370,7 @@ class PcfExchange:
         with self._node.store.transaction() as tx:
             found = get_document(tx, APP, "outgoing", str(pf_id))
         if found is not None:
-            return str(found.body["sha256"]), str(found.body["pcf"]).encode()
+            return _Answer(str(found.body["sha256"]), str(found.body["pcf"]).encode(), battery)
         pcf = to_catenax(disclosure, self._envelope(pf_id, offer, disclosure))
         payload = json.dumps(pcf.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
         sha256 = sha256_hex(payload)
@@ -307,7 +378,7 @@ class PcfExchange:
             body = {"product": key, "sha256": sha256, "pcf": payload.decode()}
             put_document(tx, APP, "outgoing", str(pf_id), body, self._clock())
             self._node.log.append(tx, "pcf-exchange.prepared", {"pfId": str(pf_id), "sha256": sha256})
-        return sha256, payload
+        return _Answer(sha256, payload, battery)
 
     def _envelope(self, pf_id: uuid.UUID, offer: PactOffer, disclosure: Disclosure) -> Envelope:
         return Envelope(
@@ -317,7 +388,7 @@ class PcfExchange:
             company_ids=(bpnl_urn(self.own_bpn()), *offer.company_ids),
             product_name=offer.product_name,
             mass_per_declared_unit=offer.mass_per_declared_unit,
-            validity_end=offer.validity_end or _plus_three_years(disclosure.reference_period_end),
+            validity_end=_validity_end(offer, disclosure),
         )
 
     # -- consumer --------------------------------------------------------------------------------------------
@@ -365,27 +436,43 @@ class PcfExchange:
                 latest = get_document(tx, APP, "payload", str(found.body["answers"][-1]))
                 assert latest is not None  # kept in the transaction that recorded the answer
                 body["pcf"] = json.loads(str(latest.body["pcf"]))
+                if latest.body.get("battery") is not None:
+                    body["battery"] = json.loads(str(latest.body["battery"]))
         return body
 
     def received_pcf(self, request_id: uuid.UUID) -> tuple[Pcf, str]:
         """The latest Pcf received for a request, and the SHA-256 of its bytes."""
-        with self._node.store.transaction() as tx:
-            found = get_document(tx, APP, "requested", str(request_id))
-            answers = [] if found is None else list(found.body["answers"])
-            latest = get_document(tx, APP, "payload", str(answers[-1])) if answers else None
-        if latest is None:
-            raise NotFound(f"no answer to request {request_id} yet", reason="unanswered")
-        return parse_pcf(str(latest.body["pcf"]).encode()), str(answers[-1])
+        latest, sha256 = self._latest_answer(request_id, NotFound)
+        return parse_pcf(str(latest["pcf"]).encode()), sha256
 
     def disclosure(self, request_id: uuid.UUID) -> tuple[Disclosure, str]:
-        """The received footprint as our `Disclosure` (per one declared unit), for a BOM line."""
-        pcf, sha256 = self.received_pcf(request_id)
-        return from_catenax(pcf), sha256
+        """The received footprint as our `Disclosure` (per one declared unit), for a BOM line: with the four
+        stages when the provider sent the battery aspect with the latest Pcf."""
+        latest, sha256 = self._latest_answer(request_id, NotFound)
+        return _received_disclosure(latest), sha256
 
     def keep(self, request_id: uuid.UUID, key: str) -> dict[str, Any]:
         """Keep the latest answer to a request as the PcfService's ``received/<key>``, a BOM input: its
-        disclosure, the payload bytes and their SHA-256, the provider's DID and the agreement it PUT under.
-        A request not answered yet is a conflict (409): there is nothing to keep."""
+        disclosure (with the stage split when the battery aspect came with it), the payload bytes and their
+        SHA-256, the aspect's bytes and SHA-256, the provider's DID and the agreement it PUT under. A request
+        not answered yet is a conflict (409): there is nothing to keep."""
+        latest, sha256 = self._latest_answer(request_id, Conflict)
+        battery = {k: latest[k] for k in ("battery", "batterySha256") if latest.get(k) is not None}
+        return self._pcf.keep_received(
+            key,
+            disclosure=_received_disclosure(latest),
+            sha256=sha256,
+            payload=str(latest["pcf"]).encode(),
+            provider=str(latest["provider"]),
+            source=f"catenax:{request_id}",
+            agreement_id=str(latest["agreementId"]),
+            extra=battery,
+        )
+
+    def _latest_answer(
+        self, request_id: uuid.UUID, unanswered: type[NotFound] | type[Conflict]
+    ) -> tuple[Mapping[str, Any], str]:
+        """The kept payload of the latest answer to a request this node sent, and the Pcf's SHA-256."""
         with self._node.store.transaction() as tx:
             found = get_document(tx, APP, "requested", str(request_id))
             if found is None:
@@ -393,17 +480,8 @@ class PcfExchange:
             answers = list(found.body["answers"])
             latest = get_document(tx, APP, "payload", str(answers[-1])) if answers else None
         if latest is None:
-            raise Conflict(f"request {request_id} has no answer yet", reason="unanswered")
-        payload = str(latest.body["pcf"]).encode()
-        return self._pcf.keep_received(
-            key,
-            disclosure=from_catenax(parse_pcf(payload)),
-            sha256=str(answers[-1]),
-            payload=payload,
-            provider=str(latest.body["provider"]),
-            source=f"catenax:{request_id}",
-            agreement_id=str(latest.body["agreementId"]),
-        )
+            raise unanswered(f"request {request_id} has no answer yet", reason="unanswered")
+        return latest.body, str(answers[-1])
 
     def _receive_answer(
         self, agreement: Agreement, provider_did: str, bpn: str, target: str, body: bytes
@@ -435,6 +513,57 @@ class PcfExchange:
                 self._node.log.append(tx, f"pcf-exchange.{message.event.value}_received", event)
         return DataResponse(outcome.status, "text/plain", b"", agreement.id)
 
+    def _receive_aspect(
+        self, agreement: Agreement, provider_did: str, bpn: str, target: str, body: bytes
+    ) -> DataResponse:
+        """The battery aspect of an answer (`flow.SEMANTIC_ID_PARAM`): from the provider asked, after its Pcf,
+        schema-valid and matching that Pcf (unit, total, legal entity), else refused with nothing kept."""
+        if semantic_id_of(target) != BATTERY_ASPECT:
+            raise InvalidInput(
+                f"semanticId {str(semantic_id_of(target))[:120]!r}: the only second aspect taken is "
+                f"{BATTERY_ASPECT}",
+                reason="semanticId",
+            )
+        sha256 = sha256_hex(body)
+        message = read_call("PUT", target, sender_bpn=bpn, payload_sha256=sha256)
+        consumer_bpn = self.own_bpn()
+        with self._node.store.transaction() as tx:
+            self._check_sender(tx, message, provider_did)
+            exchange = self._answered(tx, message, provider_did, consumer_bpn)
+            pcf_sha256 = exchange.answers[-1]
+            kept = get_document(tx, APP, "payload", pcf_sha256)
+        assert kept is not None  # kept in the transaction that recorded the answer
+        aspect = parse_battery_aspect(body)  # 400 (schema, then model) before anything is kept
+        check_answer(aspect, parse_pcf(str(kept.body["pcf"]).encode()), bpn)
+        with self._node.store.transaction() as tx:
+            kept = get_document(tx, APP, "payload", pcf_sha256)
+            assert kept is not None
+            if kept.body.get("batterySha256") != sha256:
+                battery = {"battery": body.decode("utf-8"), "batterySha256": sha256}
+                put_document(tx, APP, "payload", pcf_sha256, dict(kept.body) | battery, self._clock())
+                event = {"requestId": str(exchange.request_id), "sha256": sha256, "pcf": pcf_sha256}
+                self._node.log.append(tx, "pcf-exchange.battery_received", event)
+        return DataResponse(200, "text/plain", b"", agreement.id)
+
+    def _answered(self, tx: Tx, message: Message, provider_did: str, consumer_bpn: str) -> Exchange:
+        """The exchange an aspect belongs to: the request named (an update: the latest one this provider
+        answered for the product), which must already hold the Pcf the aspect goes with (409 before)."""
+        if message.request_id is None:
+            latest = _ledger(tx, "requested", provider=provider_did).latest_answered(
+                consumer_bpn, message.product_id
+            )
+            if latest is None:
+                raise Forbidden(f"{message.product_id[:128]!r} was never requested from and answered by you")
+            return latest
+        found = get_document(tx, APP, "requested", str(message.request_id))
+        assert found is not None  # _check_sender: the request exists and went to this provider
+        exchange = _exchange_of(found.body)
+        if exchange.product_id != message.product_id:
+            raise Conflict(f"request {exchange.request_id} is for another product", reason="productId")
+        if not exchange.answers:
+            raise Conflict(f"request {exchange.request_id} has no Pcf yet: PUT it first", reason="unanswered")
+        return exchange
+
     def _check_sender(self, tx: Tx, message: Message, provider_did: str) -> None:
         """A response comes from the provider the request went to; a stranger learns nothing (403 for
         an id someone else owns, 404 for one nobody owns)."""
@@ -462,10 +591,19 @@ class PcfExchange:
         return self._send_on(fresh, method, target, body)
 
     def _send_on(self, edr: Edr, method: str, target: str, body: bytes | None) -> httpx.Response:
-        headers = {"Authorization": edr.token}
+        url = edr.endpoint.rstrip("/") + target
+        # RFC 9449: the EDR token is bound to this node's key; each request carries a fresh proof by it
+        proof = dpop.proof(
+            self._node.keys,
+            htm=method,
+            htu=url,
+            token=edr.token,
+            now=self._clock(),
+            jti=self._node.ctx.new_id(),
+        )
+        headers = {"Authorization": f"{dpop.SCHEME} {edr.token}", "DPoP": proof}
         if body is not None:
             headers["Content-Type"] = "application/json"
-        url = edr.endpoint.rstrip("/") + target
         return _managed(
             lambda: self._node.http.request(method, url, content=body, headers=headers), "data plane"
         )
@@ -549,6 +687,13 @@ def _grants(value: Any) -> dict[str, str]:
     return dict(sorted(grants.items()))
 
 
+def _received_disclosure(latest: Mapping[str, Any]) -> Disclosure:
+    """A kept answer as a disclosure: the Pcf, with the stage split of its battery aspect when one came."""
+    pcf = parse_pcf(str(latest["pcf"]).encode())
+    battery = latest.get("battery")
+    return from_catenax(pcf, None if battery is None else parse_battery_aspect(str(battery)))
+
+
 def _product_ids(pcf: Pcf) -> set[str]:
     infos = [p for info in pcf.companyAndProductInformation for p in info.productInformation or ()]
     return {i for product in infos for i in product.productIds}
@@ -612,6 +757,10 @@ def _all(tx: Tx, kind: str) -> list[Any]:
 
 def _canonical(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _validity_end(offer: PactOffer, disclosure: Disclosure) -> datetime:
+    return offer.validity_end or _plus_three_years(disclosure.reference_period_end)
 
 
 def _plus_three_years(moment: datetime) -> datetime:

@@ -30,6 +30,14 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 from battrace.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 PATH_PREFIX = "/productIds/"
+# The PCF Exchange API (CX-0136; KIT API 1.1.x) carries one payload per PUT, the io.catenax.pcf Pcf, and has
+# no place for a second aspect. In Catena-X aspects are told apart by their semantic id: CX-0002 submodel
+# `semanticId`; CX-0136 3.0.0 §6.3 (catenax-ev.github.io/docs/standards/CX-0136-UseCasePCF) lets a request
+# name its data model with `dataModelVersion`. So battrace sends a second aspect of the same answer
+# (pcf_for_battery_component_supplier 1.0.0) as a second PUT on the same resource and requestId, keyed by
+# that aspect's semantic id in this query parameter (battrace's extension, docs/concepts/apps/pcf.md).
+# A PUT without it is the Pcf, exactly as the KIT has it.
+SEMANTIC_ID_PARAM = "semanticId"
 BPN_HEADER = "Edc-Bpn"
 MESSAGE_MAX = 250  # PCF Exchange KIT: `message` is at most 250 characters
 _BPNL = re.compile(r"^BPNL[a-zA-Z0-9]{12}$")
@@ -249,10 +257,21 @@ def request_target(product_id: str, request_id: uuid.UUID, message: str | None =
     return f"{PATH_PREFIX}{quote(product_id, safe='')}?{urlencode(query)}"
 
 
-def response_target(product_id: str, request_id: uuid.UUID | None) -> str:
-    """Path and query of the provider's PUT on the consumer's PCF asset (no requestId: an update)."""
+def response_target(product_id: str, request_id: uuid.UUID | None, *, semantic_id: str | None = None) -> str:
+    """Path and query of the provider's PUT on the consumer's PCF asset (no requestId: an update).
+
+    ``semantic_id`` names a second aspect answering the same request or update (`SEMANTIC_ID_PARAM`)."""
     path = f"{PATH_PREFIX}{quote(product_id, safe='')}"
-    return path if request_id is None else f"{path}?{urlencode({'requestId': str(request_id)})}"
+    query = ({} if request_id is None else {"requestId": str(request_id)}) | (
+        {} if semantic_id is None else {SEMANTIC_ID_PARAM: semantic_id}
+    )
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+def semantic_id_of(target: str) -> str | None:
+    """The aspect a PUT carries when it is not the Pcf itself (`SEMANTIC_ID_PARAM`), else None."""
+    values = parse_qs(urlsplit(target).query, keep_blank_values=True).get(SEMANTIC_ID_PARAM)
+    return values[-1] if values else None
 
 
 def read_call(method: str, target: str, *, sender_bpn: str, payload_sha256: str | None = None) -> Message:
