@@ -54,6 +54,8 @@ class NodeProcess:
     peers: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     log_level: str = "warning"
+    # `battrace serve --workers N` (PostgreSQL only above 1): the workers are children of `process`.
+    workers: int = 1
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -91,20 +93,17 @@ class NodeProcess:
             settings["database_url"] = self.database_url
         write_config(config, settings, self.peers)
         log = (self.data_dir / "node.log").open("ab")
+        command = [sys.executable, "-m", "battrace.cli", "serve", "--config", str(config)]
+        command += ["--log-level", self.log_level]
+        if self.workers != 1:
+            command += ["--workers", str(self.workers)]
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "battrace.cli",
-                "serve",
-                "--config",
-                str(config),
-                "--log-level",
-                self.log_level,
-            ],
+            command,
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # Workers get a process group of their own, so that `kill` ends them with the parent.
+            start_new_session=self.workers != 1,
         )
         self.wait_healthy(timeout)
         return self
@@ -125,15 +124,18 @@ class NodeProcess:
         raise TimeoutError(f"node {self.name} not healthy after {timeout} s; see {self.data_dir}/node.log")
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown hooks, exactly like a crash."""
+        """SIGKILL: no shutdown hooks, exactly like a crash (of every worker too)."""
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+            if self.workers != 1:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            else:
+                self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
+            try:  # uvicorn's parent first stops its workers, each finishing its requests
+                self.process.wait(timeout=10 if self.workers == 1 else 60)
             except subprocess.TimeoutExpired:
                 self.kill()
