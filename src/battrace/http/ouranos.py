@@ -12,8 +12,8 @@
 
 Ouranos ``apiKey``: one per node, HMAC-SHA256(node API key, fixed label) — nothing stored, rotated with the
 node's key, read by the operator at ``GET /management/v3/ouranos/api-key`` (the platform issues it, as the
-reference platform does). Accounts persist as PBKDF2 hashes; access and refresh tokens are kept in memory, so
-a restart asks every client to log in again.
+reference platform does). Accounts persist as PBKDF2 hashes; access and refresh tokens are signed with the
+node's secret (``Node.session_secret``), so every worker accepts them and a restart keeps clients logged in.
 """
 
 from __future__ import annotations
@@ -65,7 +65,9 @@ def ouranos_node_router(node: Node) -> APIRouter:
     clock = node.ctx.clock
     store = DocumentStore(node.store, node.log, clock=clock)
     service = OuranosService(store, clock=clock, new_id=lambda: str(uuid.uuid4()))
-    auth = MemoryAuthenticator([ouranos_api_key(node.api_key)], accounts=store.accounts)
+    auth = MemoryAuthenticator(
+        [ouranos_api_key(node.api_key)], accounts=store.accounts, secret=node.session_secret, clock=clock
+    )
     pcf = PcfService(node, management=lambda: NodeClient(node.settings.base_url, node.api_key))
     router = APIRouter()
     router.include_router(

@@ -52,7 +52,7 @@ def pcf_router(node: Node) -> APIRouter:
     router.include_router(
         pact_router(
             NodeFootprints(service),
-            credentials=NodeClients(service, clock=clock),
+            credentials=NodeClients(service, clock=clock, secret=node.session_secret),
             clock=clock,
             callbacks=callbacks,
         ),

@@ -736,8 +736,8 @@ class NodeClients(ClientCredentials):
     """PACT client credentials read from the node's registered clients at every token request, so a client
     registered through management can ask for a token at once (``ClientCredentials`` keeps a fixed map)."""
 
-    def __init__(self, service: PcfService, *, clock: Clock) -> None:
-        super().__init__({}, clock=clock)
+    def __init__(self, service: PcfService, *, clock: Clock, secret: bytes | None = None) -> None:
+        super().__init__({}, clock=clock, secret=secret)  # the node's secret: every worker's tokens alike
         self._service = service
 
     def issue(self, authorization: str | None, grant_type: str | None) -> IssuedToken:
