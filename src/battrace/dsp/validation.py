@@ -12,16 +12,16 @@ import json
 from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
-from typing import Any
-
-# jsonschema ships no type stubs (and types-jsonschema is not a project dependency).
-from jsonschema import Draft201909Validator  # type: ignore[import-untyped]
-from jsonschema.exceptions import ValidationError, relevance  # type: ignore[import-untyped]
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT201909
+from typing import TYPE_CHECKING, Any
 
 from battrace.errors import InvalidInput
 from battrace.jsonld import DSP_CONTEXT
+
+if TYPE_CHECKING:
+    from referencing import Registry
+
+# jsonschema and referencing are imported on first use (jsonschema ships no type stubs; types-jsonschema is
+# not a dependency): loading jsonschema's metaschemas is ~0.1–0.2 s of a node's start (issue 9, start time).
 
 SCHEMA_BASE = "https://w3id.org/dspace/2025/1/"
 _FOLDERS = ("catalog", "common", "negotiation", "transfer")
@@ -63,6 +63,9 @@ def _load_schema(text: str) -> dict[str, Any]:
 
 @cache
 def _registry() -> Registry[Any]:
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT201909
+
     root = resources.files("battrace.dsp").joinpath("schemas", "2025-1")
     resources_by_id: list[tuple[str, Resource[Any]]] = []
     for folder in _FOLDERS:
@@ -84,7 +87,9 @@ def schema_id(name: str) -> str:
 
 
 @cache
-def _validator(full_id: str) -> Draft201909Validator:
+def _validator(full_id: str) -> Any:
+    from jsonschema import Draft201909Validator  # type: ignore[import-untyped]
+
     registry = _registry()
     try:
         schema = registry.contents(full_id)
@@ -93,13 +98,16 @@ def _validator(full_id: str) -> Draft201909Validator:
     return Draft201909Validator(schema, registry=registry)
 
 
-def iter_schema_errors(schema: str, body: Any) -> Iterator[ValidationError]:
-    """Schema errors of ``body``, most relevant first (the jsonschema ``best_match`` ordering)."""
+def iter_schema_errors(schema: str, body: Any) -> Iterator[Any]:
+    """Schema errors (``jsonschema.ValidationError``) of ``body``, most relevant first (the jsonschema
+    ``best_match`` ordering)."""
+    from jsonschema.exceptions import relevance  # type: ignore[import-untyped]
+
     errors = _validator(schema_id(schema)).iter_errors(body)
     yield from sorted(errors, key=relevance, reverse=True)
 
 
-def _describe(error: ValidationError) -> str:
+def _describe(error: Any) -> str:
     message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
     return f"{error.json_path}: {message} [{error.validator}]"
 

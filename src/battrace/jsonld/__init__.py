@@ -23,8 +23,6 @@ from importlib import resources
 from typing import Any
 
 import rfc8785
-from pyld import jsonld
-from pyld.context_resolver import ContextResolver
 
 from battrace.errors import InvalidInput
 
@@ -81,6 +79,8 @@ def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str
     """PyLD document loader that serves only the shipped contexts."""
     filename = _LOCAL_FILES.get(url.rstrip("#"))
     if filename is None:
+        from pyld import jsonld
+
         raise jsonld.JsonLdError(
             f"remote context {url!r} is not available offline",
             "jsonld.LoadDocumentError",
@@ -96,6 +96,8 @@ _PYLD_CRASHES = (TypeError, ValueError, AttributeError, KeyError, IndexError, Re
 
 
 def _options() -> dict[str, Any]:
+    from pyld.context_resolver import ContextResolver
+
     # A fresh resolver per call: PyLD's process-wide resolved-context cache is mutated when the DSP context
     # @imports the ODRL profile, after which documents starting with that profile fail to expand.
     return {
@@ -153,6 +155,8 @@ def expand(document: dict[str, Any] | list[Any]) -> list[dict[str, Any]]:
     cached = _memo.get(key)
     if cached is not None:
         return list(cached)
+    from pyld import jsonld  # on first use: PyLD and the requests stack it imports are ~0.1 s of a start
+
     try:
         expanded: list[dict[str, Any]] = jsonld.expand(document, _options())
     except jsonld.JsonLdError as error:
@@ -172,6 +176,8 @@ def compact(
     cached = _memo.get(key)
     if cached is not None:
         return dict(cached)
+    from pyld import jsonld
+
     try:
         compacted: dict[str, Any] = jsonld.compact(document, context, _options())
     except jsonld.JsonLdError as error:
@@ -186,6 +192,8 @@ def compact(
 
 def _root_cause(error: BaseException) -> str:
     """The innermost PyLD error message (e.g. our loader's "not available offline", not PyLD's wrapper)."""
+    from pyld import jsonld
+
     cause: BaseException = error
     while isinstance(cause, jsonld.JsonLdError):
         details = cause.details if isinstance(cause.details, dict) else {}

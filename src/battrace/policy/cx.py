@@ -19,10 +19,6 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-# jsonschema ships no type stubs (and types-jsonschema is not a project dependency).
-from jsonschema import Draft201909Validator  # type: ignore[import-untyped]
-from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
-
 from battrace.jsonld import CX_POLICY_NS
 from battrace.policy.compare import MissingValue, Outcome, Status, as_datetime, fmt, satisfied
 from battrace.policy.model import AtomicConstraint
@@ -92,6 +88,9 @@ def profile_validator(name: str) -> Any:
 
 def profile_violation(name: str, operator: str, right_operand: Any) -> str | None:
     """None when ``{leftOperand: name, operator, rightOperand}`` is valid per the CX profile, else why not."""
+    # jsonschema on first use (no type stubs): its metaschemas cost ~0.1–0.2 s of a node's start (issue 9)
+    from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
+
     instance = {"leftOperand": name, "operator": operator, "rightOperand": right_operand}
     error = best_match(_validator(name).iter_errors(instance))
     if error is None:
@@ -101,7 +100,9 @@ def profile_violation(name: str, operator: str, right_operand: Any) -> str | Non
 
 
 @cache
-def _validator(name: str) -> Draft201909Validator:
+def _validator(name: str) -> Any:
+    from jsonschema import Draft201909Validator  # type: ignore[import-untyped]
+
     stem = _SCHEMA_FILE.get(name) or re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
     text = resources.files("battrace.policy").joinpath("cx_schemas", f"{stem}-constraint-schema.json")
     return Draft201909Validator(json.loads(text.read_text("utf-8")))

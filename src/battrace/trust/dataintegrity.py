@@ -24,8 +24,6 @@ import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pyld import jsonld
-from pyld.context_resolver import ContextResolver
 
 from battrace.errors import InvalidInput, Unauthenticated
 from battrace.jsonld import document_loader
@@ -197,6 +195,9 @@ def _jcs(value: dict[str, Any]) -> bytes:
 
 
 def _rdfc(value: dict[str, Any]) -> bytes:
+    from pyld import jsonld  # on first use (a node's start need not load PyLD, issue 9)
+    from pyld.context_resolver import ContextResolver
+
     options = {
         "algorithm": "URDNA2015",
         "format": "application/n-quads",

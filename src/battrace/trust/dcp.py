@@ -29,10 +29,6 @@ from typing import Any, ClassVar, Literal
 
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
-from jsonschema import Draft201909Validator  # type: ignore[import-untyped]
-from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
-from referencing import Registry
-from referencing.jsonschema import DRAFT201909
 
 from battrace.errors import BattraceError, InvalidInput, Unauthenticated
 from battrace.identity._jose import ACCEPTED_ALGORITHMS, EMITTED_ALGORITHM, REGISTRY
@@ -225,6 +221,9 @@ def _normalise(document: Mapping[str, Any], message_type: str) -> dict[str, Any]
 
 
 def _validate(message: Mapping[str, Any], schema_name: str) -> None:
+    # jsonschema on first use: its metaschemas cost ~0.1–0.2 s of a node's start (issue 9, start time)
+    from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
+
     error = best_match(_validator(schema_name).iter_errors(message))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "message"
@@ -233,6 +232,8 @@ def _validate(message: Mapping[str, Any], schema_name: str) -> None:
 
 @cache
 def _validator(schema_name: str) -> Any:
+    from jsonschema import Draft201909Validator  # type: ignore[import-untyped]
+
     return Draft201909Validator(_schema(schema_name), registry=_registry())
 
 
@@ -243,7 +244,10 @@ def _schema(name: str) -> dict[str, Any]:
 
 
 @cache
-def _registry() -> Registry[Any]:
+def _registry() -> Any:
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT201909
+
     # Offline only. The context schema's own $id says v08 while the messages reference v1.0 (upstream slip).
     # Presentation Exchange schemas are not shipped: presentationDefinition is refused before validation, and
     # a presentationSubmission is checked for DIF PE v2 §6's required members only.

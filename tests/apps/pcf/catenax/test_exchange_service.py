@@ -27,6 +27,9 @@ OEM_BPN = "BPNL000000000OEM"
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 ASSET = Asset(ASSET_ID, {}, {"type": ADDRESS_TYPE}, NOW)
 
+# fixed ids in parameters: test ids must be the same in every collection (pytest-xdist compares them)
+_IDS = [uuid.UUID(int=i + 1) for i in range(5)]
+
 
 def _agreement(consumer: str) -> Agreement:
     return Agreement("agr-1", "neg-1", ASSET_ID, "did:web:cell.example", consumer, {}, NOW)
@@ -80,9 +83,9 @@ def test_a_request_is_accepted_with_202_and_kept_once_however_often_it_is_repeat
     [
         ("productIds/urn%3Ax", OEM_DID, InvalidInput),  # a request needs a requestId
         ("productIds/urn%3Ax?requestId=not-a-uuid", OEM_DID, InvalidInput),
-        (f"productIds/urn%3Ax?requestId={uuid.uuid4()}&message={'m' * 251}", OEM_DID, InvalidInput),
-        (f"footprints/urn%3Ax?requestId={uuid.uuid4()}", OEM_DID, NotFound),
-        (f"productIds/urn%3Ax?requestId={uuid.uuid4()}", STRANGER_DID, Forbidden),  # no BPN: no Edc-Bpn
+        (f"productIds/urn%3Ax?requestId={_IDS[0]}&message={'m' * 251}", OEM_DID, InvalidInput),
+        (f"footprints/urn%3Ax?requestId={_IDS[1]}", OEM_DID, NotFound),
+        (f"productIds/urn%3Ax?requestId={_IDS[2]}", STRANGER_DID, Forbidden),  # no BPN: no Edc-Bpn
     ],
 )
 def test_a_malformed_or_anonymous_request_is_refused_and_nothing_is_kept(
@@ -116,9 +119,9 @@ BATTERY = "urn:samm:io.catenax.pcf_for_battery_component_supplier:1.0.0%23PcfFor
 @pytest.mark.parametrize(
     ("query", "refusal"),
     [
-        (f"requestId={uuid.uuid4()}&semanticId={BATTERY}", NotFound),  # an aspect for no request of ours
+        (f"requestId={_IDS[3]}&semanticId={BATTERY}", NotFound),  # an aspect for no request of ours
         (f"semanticId={BATTERY}", Forbidden),  # an "update" of an aspect nobody asked this party for
-        (f"requestId={uuid.uuid4()}&semanticId=urn%3Asamm%3Aio.catenax.pcf%3A9.0.0%23Pcf", InvalidInput),
+        (f"requestId={_IDS[4]}&semanticId=urn%3Asamm%3Aio.catenax.pcf%3A9.0.0%23Pcf", InvalidInput),
     ],
 )
 def test_a_second_aspect_nobody_asked_for_or_of_an_unknown_kind_is_refused_and_nothing_is_kept(

@@ -25,8 +25,6 @@ from functools import cache
 from importlib import resources
 from typing import Annotated, Any, Literal
 
-from jsonschema import Draft4Validator  # type: ignore[import-untyped]
-from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from battrace.apps.pcf.catenax.model import DateTime, Percent, Rating, ZeroOrMore
@@ -185,6 +183,9 @@ def parse_battery_aspect(payload: bytes | str | dict[str, Any]) -> PcfForBattery
             raise InvalidInput(f"a PcfForBatteryComponentSupplier must be JSON: {error}") from None
     if not isinstance(value, dict):
         raise InvalidInput("a PcfForBatteryComponentSupplier must be a JSON object")
+    # jsonschema on first use: its metaschemas cost ~0.1–0.2 s of a node's start (issue 9, start time)
+    from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
+
     problem = best_match(_schema_validator().iter_errors(value))
     if problem is not None:
         where = "/".join(str(p) for p in problem.absolute_path) or "aspect"
@@ -197,6 +198,8 @@ def parse_battery_aspect(payload: bytes | str | dict[str, Any]) -> PcfForBattery
 @cache
 def _schema_validator() -> Any:
     # the generated schema declares draft-04 (`$schema`); Decimal counts as a JSON number there
+    from jsonschema import Draft4Validator  # type: ignore[import-untyped]
+
     text = resources.files("battrace.apps.pcf.catenax").joinpath("schemas", SCHEMA_FILE).read_text("utf-8")
     return Draft4Validator(json.loads(text))
 
