@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from battrace.dataplane import dpop
 from battrace.dsp import messages as dsp
 from battrace.dsp.states import NegotiationState, TransferState
 from battrace.dsp.validation import validate_message
@@ -163,6 +164,13 @@ class Peer:
 
     def get(self, path: str) -> httpx.Response:
         return self._http.get(self.node_dsp + path, headers={"Authorization": f"Bearer {self.token()}"})
+
+    def fetch(self, endpoint: str, edr_token: str) -> httpx.Response:
+        """GET on the data plane with an EDR this peer received, proving its key (DPoP, RFC 9449 §4)."""
+        jti = f"urn:jti:{self.name}:dpop:{time.time_ns()}:{next(self._jti)}"
+        now = datetime.now(UTC)
+        proof = dpop.proof(self.keys, htm="GET", htu=endpoint, token=edr_token, now=now, jti=jti)
+        return httpx.get(endpoint, headers={"Authorization": f"{dpop.SCHEME} {edr_token}", "DPoP": proof})
 
     # ------------------------------------------------------------------ what the node sent us
 

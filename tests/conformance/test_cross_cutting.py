@@ -28,6 +28,7 @@ from ._peer import Peer, token_claims
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.usefixtures("node")  # the node the peer targets (the peer alone knows no node)
 def test_unknown_process_ids_are_404_with_the_protocol_error_body(peer: Peer) -> None:
     unknown = "urn:uuid:00000000-0000-0000-0000-000000000000"
     response = peer.get(f"/negotiations/{unknown}")

@@ -182,7 +182,7 @@ def test_operator_starts_a_requested_transfer_and_the_consumer_fetches_data(
     endpoint, token, expires_in = read_edr(start.body["dataAddress"])
     assert expires_in > 0
     assert transfer_state_at_node(manual_peer, t) == "STARTED"
-    fetched = httpx.get(endpoint, headers={"Authorization": token})
+    fetched = manual_peer.fetch(endpoint, token)
     assert fetched.status_code == 200, fetched.text
     assert fetched.json()["passport"] == "NMC811"
 

@@ -59,11 +59,11 @@ def test_tp_01_01_started_provider_terminated(peer: Peer, operator: Operator, ag
 def test_tp_01_02_started_provider_completed(peer: Peer, operator: Operator, agreement: str) -> None:
     t, start = provider_started(peer, operator, agreement)
     endpoint, token, _ = read_edr(start["dataAddress"])
-    fetched = httpx.get(endpoint, headers={"Authorization": token})
+    fetched = peer.fetch(endpoint, token)
     assert fetched.status_code == 200 and fetched.json()["passport"] == "NMC811"
     _operator(operator, peer, t, "complete", "TransferCompletionMessage")
     assert transfer_state_at_node(peer, t) == "COMPLETED"
-    assert httpx.get(endpoint, headers={"Authorization": token}).status_code in (401, 403)
+    assert peer.fetch(endpoint, token).status_code in (401, 403)
 
 
 def test_tp_01_03_started_provider_suspended_provider_terminated(peer: Peer, operator: Operator,
