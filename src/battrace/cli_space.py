@@ -40,7 +40,7 @@ def _errors() -> Iterator[None]:
 def _with_operator(space_dir: Path, action: Callable[[Any], Any]) -> Any:
     from battrace.operator.client import operator_for
 
-    with _errors(), httpx.Client() as http:
+    with _errors(), _peer_client(space_dir) as http:
         return action(operator_for(space_dir, http))
 
 
@@ -91,7 +91,7 @@ def serve(
     from battrace.operator.witness import WitnessLoop, http_witness
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with _errors(), httpx.Client() as http, httpx.Client() as witness_http:
+    with _errors(), _peer_client(space_dir) as http, _peer_client(space_dir) as witness_http:
         operator = operator_for(space_dir, http)
         config = operator.config
         witness = http_witness(operator.files, witness_http, clock=system_clock, ids=urn_uuid)
@@ -122,7 +122,7 @@ def witness(
     from battrace.operator.files import SpaceFiles
     from battrace.operator.witness import http_witness
 
-    with _errors(), httpx.Client() as http:
+    with _errors(), _peer_client(space_dir) as http:
         watcher = http_witness(SpaceFiles(space_dir), http, clock=system_clock, ids=urn_uuid)
         if alarms:
             print(json.dumps(watcher.alarms(), indent=2))
@@ -271,6 +271,16 @@ def withdraw(
     """Withdraw a recognition from now on (idempotent)."""
     record = _with_operator(space_dir, lambda operator: operator.withdraw(recognition, reason))
     console.print(f"withdrew {record.id}")
+
+
+def _peer_client(space_dir: Path) -> httpx.Client:
+    """The client for applicants' and members' URLs (did:web documents, logs): each connection goes to an
+    address checked when it is made, as a node's peer client (DNS rebinding, issue 9); dev allows loopback."""
+    from battrace.connector.peer_transport import PeerTransport
+    from battrace.operator.files import SpaceFiles
+
+    dev = SpaceFiles(space_dir).config().dev
+    return httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0), transport=PeerTransport(dev=dev))
 
 
 if __name__ == "__main__":
