@@ -18,7 +18,7 @@ from battrace.errors import InvalidInput
 
 
 class _Inbound(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, frozen=True, populate_by_name=True, extra="ignore")
 
     context: list[str] = Field(default_factory=list, alias="@context")
 

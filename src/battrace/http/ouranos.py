@@ -81,7 +81,7 @@ def ouranos_node_router(node: Node) -> APIRouter:
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
 
 class NewPlant(_Body):

@@ -58,7 +58,7 @@ KeyType = Literal[
 
 class _Shape(BaseModel):
     # Unknown fields are refused: a misspelt "specificAssetID" silently dropped would make a twin unfindable.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True, strict=True)
 
 
 class Key(_Shape):

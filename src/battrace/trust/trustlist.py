@@ -74,7 +74,7 @@ class RecognitionLike(Protocol):
 
 class WireModel(BaseModel):
     model_config = ConfigDict(
-        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True
+        defer_build=True, frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True
     )
 
 

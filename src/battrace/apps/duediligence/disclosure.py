@@ -32,7 +32,7 @@ View = Literal["full", "summary"]
 
 
 class _Shape(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class Designation(_Shape):

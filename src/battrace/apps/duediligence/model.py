@@ -74,7 +74,7 @@ MineName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 
 class _Shape(BaseModel):
     # Unknown fields are refused: a misspelt "smelterID" silently dropped would lose a smelter.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class Company(_Shape):

@@ -135,7 +135,7 @@ _RANK = {level: rank for rank, level in enumerate(Granularity)}
 
 
 class _Common(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     product_id: str = Field(min_length=1)  # a URN, as PACT productIds
     declared_unit: DeclaredUnit

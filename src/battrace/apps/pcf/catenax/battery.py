@@ -41,7 +41,7 @@ _HUNDRED = Decimal(100)
 
 
 class _Entity(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore")
 
 
 class StageValue(_Entity):

@@ -58,7 +58,7 @@ class DqrValue(BaseModel):
 class CfpModel(BaseModel):
     """One Ouranos CFP row, exact names of `traceability.CfpModel`. Numbers are doubles in that API."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore")
 
     cfpId: uuid.UUID | None
     traceId: uuid.UUID

@@ -132,7 +132,7 @@ RetroOrProspectivePcfType = Literal[
 
 
 class _Entity(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore")
 
 
 class ScopeOfPcfForm(_Entity):

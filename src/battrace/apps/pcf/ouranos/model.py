@@ -59,7 +59,7 @@ AclItemGroup = Literal["TOTALCFP", "TOTALDQR"]  # traceability-management API cf
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
 
 class OperatorAttribute(_Wire):

@@ -152,7 +152,7 @@ Status = Literal["Active", "Deprecated"]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore")
 
 
 class DataModelExtension(_Frozen):
