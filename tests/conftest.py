@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,11 +37,11 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"PostgreSQL unavailable: {reason}")
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """URL of a fresh, empty PostgreSQL database private to this test session."""
+@contextmanager
+def _fresh_database(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database with a unique name, dropped (connections and all) afterwards."""
     server = make_url(os.environ.get("BATTRACE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
-    name = f"battrace_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
     try:
         with admin.connect() as conn:
@@ -54,6 +55,20 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """URL of a fresh, empty PostgreSQL database private to this test session."""
+    with _fresh_database("battrace_test") as url:
+        yield url
+
+
+@pytest.fixture()
+def fresh_postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test (e.g. a node served by several worker processes)."""
+    with _fresh_database("battrace_it") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,15 +27,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 from battrace.client import first_offer
 from battrace.devnet import NodeProcess
 from battrace.identity import did_web
 
-from .conftest import CONSUMER_BPN, DEFAULT_POSTGRES_URL, DEG_USAGE, MEMBERS_ONLY, PROVIDER_BPN, free_port
+from .conftest import CONSUMER_BPN, DEG_USAGE, MEMBERS_ONLY, PROVIDER_BPN, free_port
 
 pytestmark = [pytest.mark.integration]
 WORKERS = 3
@@ -148,24 +144,8 @@ def _established_inodes(port: int) -> set[str]:
 
 
 @pytest.fixture()
-def database() -> Iterator[str]:
-    server = make_url(os.environ.get("BATTRACE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
-    name = f"battrace_it_workers_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as error:
-        admin.dispose()
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL required under CI=true: {error.orig}")
-        pytest.skip(f"PostgreSQL unavailable: {error.orig}")
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def database(fresh_postgres_url: str) -> str:
+    return fresh_postgres_url  # tests/conftest.py: fails instead of skipping under CI=true
 
 
 @pytest.fixture()

@@ -7,21 +7,16 @@ connection is open, and the test goes on until both have served, at least ACCEPT
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 from battrace.apps.pcf.example import example_chain, product_body
 from battrace.apps.pcf.pact.auth import basic_header
 
-from .conftest import DEFAULT_POSTGRES_URL, free_port
+from .conftest import free_port
 from .test_workers import WorkersNode
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
@@ -34,24 +29,8 @@ ACCOUNT = {"accountId": "jp@example.com", "password": "jp-Secret-9"}
 
 
 @pytest.fixture()
-def database() -> Iterator[str]:
-    server = make_url(os.environ.get("BATTRACE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
-    name = f"battrace_it_tokens_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as error:
-        admin.dispose()
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL required under CI=true: {error.orig}")
-        pytest.skip(f"PostgreSQL unavailable: {error.orig}")
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def database(fresh_postgres_url: str) -> str:
+    return fresh_postgres_url  # tests/conftest.py: fails instead of skipping under CI=true
 
 
 @pytest.fixture()
