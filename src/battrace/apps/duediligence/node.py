@@ -42,24 +42,17 @@ from battrace.apps.duediligence.model import Declaration, parse_declaration
 from battrace.apps.duediligence.passport import indices_text, passport_values
 from battrace.apps.duediligence.rollup import Node as ChainNode
 from battrace.apps.duediligence.rollup import RollUp, roll_up
-from battrace.apps.partners import recipient_bpn
-from battrace.client import EDC_CONTEXT, ManagementError, NodeClient, first_offer
+from battrace.apps.partners import offer_records, recipient_bpn, save_offer
+from battrace.client import ManagementError, NodeClient, first_offer
 from battrace.connector.context import DSP_PATH
 from battrace.connector.node import Node
-from battrace.connector.records import Asset, AssetContent, ContractDefinition, PolicyDefinition
 from battrace.errors import BadGateway, BattraceError, Forbidden, InvalidInput, NotFound
 from battrace.identity import did_web_document_url
-from battrace.management import parse_asset, parse_contract_definition, parse_policy_definition
 from battrace.passport.checks import check_value
-from battrace.policy.parse import parse_policy
 from battrace.store.documents import get_document, list_documents, put_document
-from battrace.store.tx import Tx
 
 APP = "duediligence"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_ODRL_PROFILE = "https://w3id.org/dspace/2025/1/odrl-profile.jsonld"
-_CX_POLICY = "https://w3id.org/catenax/2025/9/policy/context.jsonld"
-_EDC_ID = "https://w3id.org/edc/v0.0.1/ns/id"
 _DECLARATION_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
@@ -122,17 +115,6 @@ def read_declaration(content: bytes, content_type: str) -> Declaration:
     return parse_declaration(document)
 
 
-def bpn_policy(policy_id: str, action: str, bpn: str) -> dict[str, Any]:
-    """A Management API policy definition admitting one Business Partner Number (Catena-X BPNL constraint)."""
-    constraint = {"leftOperand": "BusinessPartnerNumber", "operator": "isAnyOf", "rightOperand": [bpn]}
-    return {
-        "@context": [_ODRL_PROFILE, _CX_POLICY, EDC_CONTEXT],
-        "@type": "PolicyDefinition",
-        "@id": policy_id,
-        "policy": {"@type": "Set", "permission": [{"action": action, "constraint": [constraint]}]},
-    }
-
-
 class DueDiligenceService:
     def __init__(self, node: Node) -> None:
         self.node = node
@@ -179,11 +161,12 @@ class DueDiligenceService:
             payload = self._disclosure(self.declaration(declaration_id), recipient, view)
         data = _canonical(payload)
         asset_id = f"duediligence-{declaration_id}-{_digest(recipient.encode())[:12]}"
-        records = self._offer(asset_id, bpn, declaration_id, view, data)
+        name = f"due-diligence declaration {declaration_id} ({view})"
+        offer = offer_records(asset_id, name, bpn, data, _digest(data), self._now())
         publication = {"declarationId": declaration_id, "recipient": recipient, "bpn": bpn, "view": view,
                        "rolledUp": rolled, "assetId": asset_id}  # fmt: skip
         with self.node.store.transaction() as tx:
-            self._save_offer(tx, records)
+            save_offer(tx, offer)  # publishing again (a new version, another view) replaces the offer
             put_document(tx, APP, "publication", asset_id, publication, self._now())
             event = {"asset": asset_id, "recipient": recipient, "view": view, "sha256": _digest(data)}
             self.node.log.append(tx, "duediligence.publish", event)
@@ -197,57 +180,6 @@ class DueDiligenceService:
             supplier=self.node.did, designations=(Designation(recipient=recipient, view=view),)
         )
         return disclose(declaration, policy, recipient)
-
-    def _offer(
-        self, asset_id: str, bpn: str, declaration_id: str, view: View, data: bytes
-    ) -> tuple[Asset, AssetContent, PolicyDefinition, PolicyDefinition, ContractDefinition]:
-        now = self._now()
-        parsed = parse_asset(
-            {
-                "@context": EDC_CONTEXT,
-                "@id": asset_id,
-                "properties": {"name": f"due-diligence declaration {declaration_id} ({view})"},
-                "dataAddress": {"type": "Stored", "contentType": "application/json"},
-            }
-        )
-        asset = Asset(asset_id, dict(parsed.properties), dict(parsed.data_address), now)
-        content = AssetContent(asset_id, "application/json", data, _digest(data))
-        policies = []
-        for kind, action in (("access", "access"), ("usage", "use")):
-            parsed_policy = parse_policy_definition(bpn_policy(f"{asset_id}-{kind}", action, bpn))
-            parse_policy(parsed_policy.policy)  # the engine must understand it before it is stored
-            policies.append(PolicyDefinition(str(parsed_policy.id), parsed_policy.policy, now))
-        selector = {"operandLeft": _EDC_ID, "operator": "=", "operandRight": asset_id}
-        parsed_definition = parse_contract_definition(
-            {"@context": EDC_CONTEXT, "@id": f"{asset_id}-offer", "accessPolicyId": policies[0].id,
-             "contractPolicyId": policies[1].id, "assetsSelector": [selector]}
-        )  # fmt: skip
-        definition = ContractDefinition(
-            str(parsed_definition.id),
-            parsed_definition.access_policy_id,
-            parsed_definition.contract_policy_id,
-            tuple(
-                {"operandLeft": c.operand_left, "operator": c.operator, "operandRight": c.operand_right}
-                for c in parsed_definition.assets_selector
-            ),
-            now,
-        )
-        return asset, content, policies[0], policies[1], definition
-
-    @staticmethod
-    def _save_offer(
-        tx: Tx, records: tuple[Asset, AssetContent, PolicyDefinition, PolicyDefinition, ContractDefinition]
-    ) -> None:
-        asset, content, access, usage, definition = records
-        # Publishing again (a new version, another view) replaces the offer whole, in one transaction.
-        tx.delete_contract_definition(definition.id)
-        tx.delete_policy_definition(access.id)
-        tx.delete_policy_definition(usage.id)
-        tx.delete_asset(asset.id)
-        tx.add_asset(asset, content)
-        tx.add_policy_definition(access)
-        tx.add_policy_definition(usage)
-        tx.add_contract_definition(definition)
 
     # -- suppliers ---------------------------------------------------------------------------------------
 

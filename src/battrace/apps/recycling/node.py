@@ -33,7 +33,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from battrace.apps.partners import recipient_bpn
+from battrace.apps.partners import offer_records, recipient_bpn, save_offer
 from battrace.apps.recycling import dataspace, exchange
 from battrace.apps.recycling.events import (
     Category,
@@ -181,9 +181,9 @@ class RecyclingService:
         data = exchange.canonical(exchange.events_payload(me, recipient, mine))
         digest = exchange.sha256(data)
         asset_id = f"recycling-events-{exchange.sha256(recipient.encode())[:12]}"
-        offer = dataspace.offer_records(asset_id, "life-cycle events", bpn, data, digest, self._now())
+        offer = offer_records(asset_id, "life-cycle events", bpn, data, digest, self._now())
         with self.node.store.transaction() as tx:
-            dataspace.save_offer(tx, offer)
+            save_offer(tx, offer)
             publication = {"assetId": asset_id, "recipient": recipient, "rows": len(mine), "sha256": digest}
             put_document(tx, APP, "publication", asset_id, publication, self._now())
             self.node.log.append(tx, "recycling.publish", publication)
@@ -339,10 +339,10 @@ class RecyclingService:
         data = exchange.canonical(exchange.statement_payload(seller, sold, history.subject, lot))
         digest = exchange.sha256(data)
         asset_id = f"recycling-sale-{exchange.sha256(sale_id.encode())[:16]}"
-        offer = dataspace.offer_records(asset_id, f"sale statement {sale_id}", bpn, data, digest, self._now())
+        offer = offer_records(asset_id, f"sale statement {sale_id}", bpn, data, digest, self._now())
         published = {"assetId": asset_id, "saleId": sale_id, "buyer": sold.buyer, "sha256": digest}
         with self.node.store.transaction() as tx:
-            dataspace.save_offer(tx, offer)
+            save_offer(tx, offer)
             put_document(tx, APP, "statement-offer", asset_id, published, self._now())
             self.node.log.append(tx, "recycling.statement", published)
         return published
