@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,25 @@ def make_network(root: Path, *, provider_db: str | None = None, consumer_db: str
     }
     consumer.peers = {provider.did: {"bpn": PROVIDER_BPN, "membership": "active"}}
     return Network(provider, consumer, stranger)
+
+
+@contextmanager
+def running_pair(network: Network) -> Iterator[Network]:
+    """The provider and consumer of ``network`` started, and stopped afterwards whatever happened."""
+    network.provider.start()
+    network.consumer.start()
+    try:
+        yield network
+    finally:
+        network.consumer.stop()
+        network.provider.stop()
+
+
+@pytest.fixture()
+def pair(tmp_path: Path) -> Iterator[Network]:
+    """A provider and a consumer of their own for one test (one that kills or restarts them)."""
+    with running_pair(make_network(tmp_path)) as network:
+        yield network
 
 
 @pytest.fixture(scope="module")

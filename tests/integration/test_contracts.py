@@ -9,9 +9,7 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,7 +21,7 @@ from battrace.contracts import CONTRACT_HASH_OPERAND, load_example, verify_contr
 from battrace.devnet import NodeProcess
 from battrace.identity import NodeKeys, issue_token
 
-from .conftest import MEMBERS_ONLY, Network, make_network
+from .conftest import MEMBERS_ONLY, Network
 
 pytestmark = pytest.mark.integration
 
@@ -263,15 +261,8 @@ def test_data_flows_under_an_agreement_that_binds_a_contract(
 
 
 @pytest.fixture()
-def restartable(tmp_path: Path) -> Iterator[Network]:
-    network = make_network(tmp_path)
-    network.provider.start()
-    network.consumer.start()
-    try:
-        yield network
-    finally:
-        network.consumer.stop()
-        network.provider.stop()
+def restartable(pair: Network) -> Network:
+    return pair
 
 
 def test_an_operator_agreement_binds_the_contract_and_survives_both_nodes_restarting(

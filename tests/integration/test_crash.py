@@ -9,28 +9,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from battrace.client import first_offer
 
-from .conftest import Network, make_network
+from .conftest import Network
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture()
-def net(tmp_path: Path) -> Iterator[Network]:
-    network = make_network(tmp_path)
-    network.provider.start()
-    network.consumer.start()
-    try:
-        yield network
-    finally:
-        network.consumer.stop()
-        network.provider.stop()
+def net(pair: Network) -> Network:
+    return pair
 
 
 def test_provider_killed_with_an_unsent_agreement_completes_after_restart(net: Network) -> None:

@@ -10,7 +10,6 @@ accepts plain bearer tokens (the interop switch) records those reads the same wa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import Network, make_network
+from .conftest import Network, make_network, running_pair
 
 pytestmark = pytest.mark.integration
 
@@ -27,15 +26,8 @@ THREADS = 8
 
 
 @pytest.fixture()
-def net(tmp_path: Path) -> Iterator[Network]:
-    network = make_network(tmp_path)
-    network.provider.start()
-    network.consumer.start()
-    try:
-        yield network
-    finally:
-        network.consumer.stop()
-        network.provider.stop()
+def net(pair: Network) -> Network:
+    return pair
 
 
 def access_records(net: Network, asset_id: str) -> list[dict[str, Any]]:
@@ -80,9 +72,7 @@ def test_a_node_that_accepts_bearer_tokens_serves_a_plain_token_and_still_record
     # `dataplane_bearer_tokens = true`: interop with consumers that cannot sign DPoP proofs (e.g. an EDC).
     network = make_network(tmp_path)
     network.provider.extra = {"dataplane_bearer_tokens": True}
-    network.provider.start()
-    network.consumer.start()
-    try:
+    with running_pair(network):
         asset_id = network.publish({"cell": "EDC"})
         transfer = network.pull(network.negotiate(asset_id)["contractAgreementId"])
         with network.consumer.client() as client:
@@ -91,6 +81,3 @@ def test_a_node_that_accepts_bearer_tokens_serves_a_plain_token_and_still_record
         plain = httpx.get(edr.endpoint, headers={"Authorization": edr.token}, timeout=10)
         assert bound.json() == plain.json() == {"cell": "EDC"}
         assert len(access_records(network, asset_id)) == 2
-    finally:
-        network.consumer.stop()
-        network.provider.stop()
