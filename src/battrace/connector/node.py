@@ -70,19 +70,7 @@ class Node:
         self.session_secret = _stored_secret(settings.data_dir / "viewer-session-key")
         self.store = Store(settings.database())
         self.store.migrate()
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
-        # Peer calls: each connection goes to an address checked when it is made (DNS rebinding, issue 9).
-        self.http = httpx.Client(
-            timeout=httpx.Timeout(10.0, connect=5.0),
-            follow_redirects=False,
-            transport=PeerTransport(
-                dev=settings.dev, allowed_hosts=settings.allowed_peer_hosts, limits=limits
-            ),
-        )
-        # The data plane's own backends (an asset's baseUrl, set by this node's operator) may be internal.
-        self.backend_http = httpx.Client(
-            timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False, limits=limits
-        )
+        self.http, self.backend_http = _http_clients(settings)
         self.resolver = DidResolver(self._guarded_fetcher(), clock=clock, allow_http=settings.dev)
         self.verifier = TokenVerifier(
             audience_did=self.did,
@@ -266,6 +254,18 @@ class Node:
     def _run_start_hooks(self) -> None:
         for hook in self.on_start:
             hook()
+
+
+def _http_clients(settings: NodeSettings) -> tuple[httpx.Client, httpx.Client]:
+    """(peers, data-plane backends). Peer calls go to an address checked when each connection is made
+    (DNS rebinding, issue 9); the data plane's own backends (an asset's baseUrl, set by this node's operator)
+    may be internal, so they get a client without that check."""
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+    timeout = httpx.Timeout(10.0, connect=5.0)
+    transport = PeerTransport(dev=settings.dev, allowed_hosts=settings.allowed_peer_hosts, limits=limits)
+    peers = httpx.Client(timeout=timeout, follow_redirects=False, transport=transport)
+    backends = httpx.Client(timeout=timeout, follow_redirects=False, limits=limits)
+    return peers, backends
 
 
 def log_origin(base_url: str) -> str:
